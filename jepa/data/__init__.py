@@ -1,0 +1,1 @@
+"""Data: video decoding, dataset index readers, loaders, mixing and the synthetic generator."""
