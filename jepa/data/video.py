@@ -313,11 +313,18 @@ def _missing(value: float | None) -> bool:
 
 
 def write_video(
-    path: str | Path, frames: np.ndarray, fps: int = 24, codec: str | None = None, options: dict | None = None
+    path: str | Path,
+    frames: np.ndarray,
+    fps: int = 24,
+    codec: str | None = None,
+    options: dict | None = None,
+    container_options: dict | None = None,
 ) -> Path:
     """Encode uint8 T x H x W x 3 RGB frames (tests, benchmarks, synthetic data).
 
     The codec follows the extension: H.264 for .mp4/.mkv/.avi, VP9 for .webm (SSv2's format).
+    `options` go to the encoder (e.g. {"g": "8"}), `container_options` to the muxer
+    (e.g. {"movflags": "+faststart"} puts the MP4 index first, as web downloads have it).
     """
     import av
 
@@ -325,7 +332,7 @@ def write_video(
     codec = codec or ("libvpx-vp9" if path.suffix.lower() == ".webm" else "libx264")
     frames = np.asarray(frames, dtype=np.uint8)
     _, height, width, _ = frames.shape
-    with av.open(str(path), "w") as container:
+    with av.open(str(path), "w", options=dict(container_options or {})) as container:
         stream = container.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         if options:
