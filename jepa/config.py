@@ -1,0 +1,272 @@
+"""params.yaml -> validated, typed run configuration.
+
+One file holds every hyperparameter (DVC tracks it key by key). A run is the
+combination of a *profile* (sizes and recipe: smoke | tiny | paper ...), a
+*regime* (single | mixed pretraining data), a *variant* (auxiliary objectives,
+mask guidance, EMA switch) and a *seed*. Validation happens before any compute
+so that a typo fails in a second with the key path, not after an hour.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from jepa.paths import project_root
+
+BENCHMARKS = ("appearance", "motion", "temporal", "synthetic_motion")
+# Synthetic analogue -> the paper benchmark it stands for (DESIGN section 6).
+PAPER_BENCHMARK = {
+    "appearance": "imagenet100",
+    "motion": "diving48",
+    "temporal": "ssv2",
+    "synthetic_motion": "synthetic_motion",
+}
+
+
+class ConfigError(ValueError):
+    """A params.yaml problem, reported with the key path that is wrong."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelCfg(Strict):
+    img_size: int = Field(gt=0)
+    frames: int = Field(gt=0)
+    patch: int = Field(gt=0)
+    tubelet: int = Field(gt=0)
+    embed_dim: int = Field(gt=0)
+    depth: int = Field(gt=0)
+    heads: int = Field(gt=0)
+    mlp_ratio: float = Field(4.0, gt=0)
+    pred_dim: int = Field(gt=0)
+    pred_depth: int = Field(gt=0)
+    pred_heads: int = Field(gt=0)
+    pos_embed: Literal["sincos", "learned", "rope"] = "sincos"
+    grad_checkpointing: bool = False
+
+    @model_validator(mode="after")
+    def _shapes(self) -> "ModelCfg":
+        if self.img_size % self.patch:
+            raise ValueError(f"img_size {self.img_size} is not a multiple of patch {self.patch}")
+        if self.frames % self.tubelet:
+            raise ValueError(f"frames {self.frames} is not a multiple of tubelet {self.tubelet}")
+        for dim, heads, name in ((self.embed_dim, self.heads, "embed_dim/heads"),
+                                 (self.pred_dim, self.pred_heads, "pred_dim/pred_heads")):
+            if dim % heads:
+                raise ValueError(f"{name}: {dim} is not divisible by {heads}")
+            if self.pos_embed == "rope" and dim // heads < 6:
+                raise ValueError(f"{name}: rope needs a head dim of at least 6 (3 axes x pairs), got {dim // heads}")
+        return self
+
+    @property
+    def grid(self) -> tuple[int, int, int]:
+        return (self.frames // self.tubelet, self.img_size // self.patch, self.img_size // self.patch)
+
+    @property
+    def num_tokens(self) -> int:
+        t, h, w = self.grid
+        return t * h * w
+
+
+class BlockSpec(Strict):
+    """One V-JEPA multiblock mask generator: `num_blocks` boxes of the given scales."""
+
+    num_blocks: int = Field(gt=0)
+    spatial_scale: tuple[float, float]
+    temporal_scale: tuple[float, float] = (1.0, 1.0)
+    aspect_ratio: tuple[float, float] = (0.75, 1.5)
+
+    @model_validator(mode="after")
+    def _ranges(self) -> "BlockSpec":
+        for name in ("spatial_scale", "temporal_scale"):
+            lo, hi = getattr(self, name)
+            if not 0 < lo <= hi <= 1:
+                raise ValueError(f"{name} must satisfy 0 < min <= max <= 1, got ({lo}, {hi})")
+        lo, hi = self.aspect_ratio
+        if not 0 < lo <= hi:
+            raise ValueError(f"aspect_ratio must satisfy 0 < min <= max, got ({lo}, {hi})")
+        return self
+
+
+class MaskCfg(Strict):
+    kind: Literal["multiblock", "random"]
+    blocks: list[BlockSpec] = []
+    ratio: tuple[float, float] = (0.75, 0.9)
+
+    @model_validator(mode="after")
+    def _valid(self) -> "MaskCfg":
+        if self.kind == "multiblock" and not self.blocks:
+            raise ValueError("multiblock masks need at least one entry in blocks")
+        lo, hi = self.ratio
+        if not 0 < lo <= hi < 1:
+            raise ValueError(f"ratio must satisfy 0 < min <= max < 1, got ({lo}, {hi})")
+        return self
+
+
+class TrainCfg(Strict):
+    steps: int = Field(gt=0)
+    batch_size: int = Field(gt=0)
+    lr: float = Field(gt=0)
+    start_lr: float = Field(ge=0)
+    final_lr: float = Field(ge=0)
+    warmup_steps: int = Field(ge=0)
+    schedule: Literal["cosine", "flat"] = "cosine"
+    weight_decay: float = Field(ge=0)
+    betas: tuple[float, float] = (0.9, 0.999)
+    ema: tuple[float, float] = (0.998, 1.0)
+    grad_clip: float = Field(0.0, ge=0)
+    amp: Literal["off", "bf16", "fp16"] = "off"
+    checkpoint_every: int = Field(gt=0)
+    log_every: int = Field(gt=0)
+    threads: int = Field(0, ge=0)
+    collapse_std: float = Field(0.01, ge=0)
+
+
+class DataCfg(Strict):
+    source: Literal["synthetic", "real"] = "synthetic"
+    root: str = "data/raw"
+    eval_train: int = Field(gt=0)
+    eval_val: int = Field(gt=0)
+    synthetic_motion_clips: int = Field(200, gt=0)
+    mixed_weights: dict[str, float] = {"ucf_like": 0.2, "ssv2_like": 0.6, "image_like": 0.2}
+
+
+class ProbeCfg(Strict):
+    epochs: int = Field(gt=0)
+    batch_size: int = Field(gt=0)
+    lr: float = Field(gt=0)
+    weight_decay: float = Field(ge=0)
+    heads: int = Field(gt=0)
+    seeds: list[int]
+    # analogue -> probe kind, DESIGN section 5 / issue 4
+    protocol: dict[str, Literal["linear", "attentive"]] = {
+        "appearance": "linear",
+        "motion": "attentive",
+        "temporal": "attentive",
+        "synthetic_motion": "attentive",
+    }
+
+
+class ProfileCfg(Strict):
+    description: str = ""
+    model: ModelCfg
+    mask: MaskCfg
+    train: TrainCfg
+    data: DataCfg
+    probe: ProbeCfg
+
+
+class GuidanceCfg(Strict):
+    """Motion-guided masking (MGM): mask positions drawn with prob ~ motion**strength."""
+
+    strength: float = Field(gt=0)
+    random_frac: float = Field(0.1, ge=0, le=1)
+
+
+class VariantCfg(Strict):
+    description: str = ""
+    regimes: list[Literal["single", "mixed"]] = ["single", "mixed"]
+    terms: dict[str, dict[str, Any]] = {}
+    guidance: GuidanceCfg | None = None
+    future: bool = False
+    ema: bool = True
+    aux_features: Literal["hierarchical", "final"] = "hierarchical"
+
+    @model_validator(mode="after")
+    def _coefficients(self) -> "VariantCfg":
+        for term, kw in self.terms.items():
+            for key, value in kw.items():
+                if key in ("weight", "coef") and (not isinstance(value, (int, float)) or value < 0):
+                    raise ValueError(f"terms.{term}.{key} must be a non-negative number, got {value!r}")
+        return self
+
+
+class RunList(Strict):
+    single: list[str]
+    mixed: list[str]
+    seeds: list[int]
+
+
+class Params(Strict):
+    profile: str
+    run: RunList
+    profiles: dict[str, ProfileCfg]
+    variants: dict[str, VariantCfg]
+
+    @model_validator(mode="after")
+    def _references(self) -> "Params":
+        if self.profile not in self.profiles:
+            raise ValueError(f"profile: unknown profile {self.profile!r}; known: {sorted(self.profiles)}")
+        for regime in ("single", "mixed"):
+            for name in getattr(self.run, regime):
+                if name not in self.variants:
+                    raise ValueError(f"run.{regime}: unknown variant {name!r}; known: {sorted(self.variants)}")
+                if regime not in self.variants[name].regimes:
+                    raise ValueError(f"run.{regime}: variant {name!r} is not defined for regime {regime!r}")
+        return self
+
+
+class RunConfig(Strict):
+    """Everything one pretraining run needs, resolved from params.yaml."""
+
+    profile_name: str
+    regime: Literal["single", "mixed"]
+    variant_name: str
+    seed: int
+    profile: ProfileCfg
+    variant: VariantCfg
+
+    @property
+    def run_id(self) -> str:
+        return f"{self.regime}-{self.variant_name}-s{self.seed}"
+
+
+def _format_error(err: ValidationError, source: Path) -> str:
+    lines = [f"{source}: invalid configuration"]
+    for e in err.errors():
+        path = ".".join(str(p) for p in e["loc"])
+        lines.append(f"  {path or '<root>'}: {e['msg']} (got {e.get('input')!r:.80})")
+    return "\n".join(lines)
+
+
+def load_params(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Params:
+    """Read and validate params.yaml (the project root's by default); `overrides` replaces top-level keys."""
+    path = Path(path) if path else project_root() / "params.yaml"
+    if not path.exists():
+        raise ConfigError(f"{path}: params file not found")
+    raw = yaml.safe_load(path.read_text()) or {}
+    raw.update(overrides or {})
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(_format_error(err, path)) from None
+
+
+def load_run(regime: str, variant: str, seed: int, profile: str | None = None,
+             path: str | Path | None = None) -> RunConfig:
+    """Resolve one (profile, regime, variant, seed) run; unknown names fail with the list of known ones."""
+    params = load_params(path)
+    name = profile or params.profile
+    if name not in params.profiles:
+        raise ConfigError(f"params.yaml: unknown profile {name!r}; known: {sorted(params.profiles)}")
+    if variant not in params.variants:
+        raise ConfigError(f"params.yaml: unknown variant {variant!r}; known: {sorted(params.variants)}")
+    if regime not in params.variants[variant].regimes:
+        raise ConfigError(f"params.yaml: variant {variant!r} is not defined for regime {regime!r} "
+                          f"(variants.{variant}.regimes = {params.variants[variant].regimes})")
+    return RunConfig(profile_name=name, regime=regime, variant_name=variant, seed=int(seed),
+                     profile=params.profiles[name], variant=params.variants[variant])
+
+
+def profile_cfg(profile: str | None = None, path: str | Path | None = None) -> tuple[str, ProfileCfg]:
+    params = load_params(path)
+    name = profile or params.profile
+    if name not in params.profiles:
+        raise ConfigError(f"params.yaml: unknown profile {name!r}; known: {sorted(params.profiles)}")
+    return name, params.profiles[name]

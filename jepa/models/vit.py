@@ -1,0 +1,146 @@
+"""Tubelet ViT encoder and JEPA predictor built from timm transformer blocks.
+
+Tokens are flattened in (t, h, w) order over the grid (frames/tubelet,
+size/patch, size/patch). Masked inputs are handled by *gathering* the kept
+token indices before the blocks run, so the context encoder only pays for
+what it sees (as in V-JEPA).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from timm.models.eva import EvaBlock
+from timm.models.vision_transformer import Block
+from torch import nn
+from torch.utils.checkpoint import checkpoint
+
+from jepa.config import ModelCfg
+from jepa.models.pos import grid_coords, rope_3d, sincos_3d
+
+
+def gather_tokens(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """x (B, N, D), idx (B, M) -> (B, M, D)."""
+    return torch.gather(x, 1, idx.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
+
+
+def hierarchy_levels(depth: int, n: int = 4) -> list[int]:
+    """Block indices whose outputs form the hierarchical features (2, 5, 8, 11 for depth 12)."""
+    return sorted({max(0, round(depth * (k + 1) / n) - 1) for k in range(n)})
+
+
+class TubeletEmbed(nn.Module):
+    def __init__(self, cfg: ModelCfg, in_chans: int = 3):
+        super().__init__()
+        k = (cfg.tubelet, cfg.patch, cfg.patch)
+        self.proj = nn.Conv3d(in_chans, cfg.embed_dim, kernel_size=k, stride=k)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, T, H, W) -> (B, N, D)
+        return self.proj(x).flatten(2).transpose(1, 2)
+
+
+class _Tower(nn.Module):
+    """A stack of timm blocks with one of three position schemes; shared by encoder and predictor."""
+
+    def __init__(self, dim: int, depth: int, heads: int, mlp_ratio: float, grid: tuple[int, int, int],
+                 pos_embed: str, grad_checkpointing: bool):
+        super().__init__()
+        self.pos_embed_kind = pos_embed
+        self.head_dim = dim // heads
+        self.grad_checkpointing = grad_checkpointing
+        n = grid[0] * grid[1] * grid[2]
+        self.register_buffer("coords", grid_coords(grid), persistent=False)
+        if pos_embed == "rope":
+            self.blocks = nn.ModuleList(EvaBlock(dim, heads, mlp_ratio=mlp_ratio, qkv_bias=True,
+                                                 num_prefix_tokens=0, norm_layer=nn.LayerNorm)
+                                        for _ in range(depth))
+        else:
+            self.blocks = nn.ModuleList(Block(dim, heads, mlp_ratio=mlp_ratio, qkv_bias=True) for _ in range(depth))
+        if pos_embed == "sincos":
+            self.register_buffer("pos", sincos_3d(grid, dim)[None], persistent=False)
+        elif pos_embed == "learned":
+            self.pos = nn.Parameter(torch.zeros(1, n, dim))
+            nn.init.trunc_normal_(self.pos, std=0.02)
+        self.norm = nn.LayerNorm(dim)
+
+    def add_pos(self, x: torch.Tensor, idx: torch.Tensor | None) -> torch.Tensor:
+        if self.pos_embed_kind == "rope":
+            return x
+        pos = self.pos.expand(x.shape[0], -1, -1)
+        return x + (pos if idx is None else gather_tokens(pos, idx))
+
+    def run(self, x: torch.Tensor, idx: torch.Tensor | None, levels: Sequence[int] = ()) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        rope = None
+        if self.pos_embed_kind == "rope":
+            coords = self.coords[None] if idx is None else self.coords[idx]
+            rope = rope_3d(coords, self.head_dim).unsqueeze(1)  # broadcast over heads
+        collected = []
+        for i, blk in enumerate(self.blocks):
+            args = (x,) if rope is None else (x, rope)
+            if self.grad_checkpointing and self.training:
+                x = checkpoint(blk, *args, use_reentrant=False)
+            else:
+                x = blk(*args)
+            if i in levels:
+                collected.append(F.layer_norm(x, x.shape[-1:]))
+        return self.norm(x), collected
+
+
+class VideoViT(nn.Module):
+    """Context / target encoder: tubelet embedding + transformer over (optionally) kept tokens."""
+
+    def __init__(self, cfg: ModelCfg):
+        super().__init__()
+        self.cfg = cfg
+        self.grid = cfg.grid
+        self.embed_dim = cfg.embed_dim
+        self.patch_embed = TubeletEmbed(cfg)
+        self.tower = _Tower(cfg.embed_dim, cfg.depth, cfg.heads, cfg.mlp_ratio, cfg.grid, cfg.pos_embed,
+                            cfg.grad_checkpointing)
+        self.levels = hierarchy_levels(cfg.depth)
+        self.apply(_init_weights)
+
+    def forward(self, x: torch.Tensor, keep: torch.Tensor | None = None,
+                return_levels: bool = False) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """x (B, C, T, H, W); keep (B, M) token indices or None -> tokens (B, M|N, D), level list."""
+        tokens = self.tower.add_pos(self.patch_embed(x), None)
+        if keep is not None:
+            tokens = gather_tokens(tokens, keep)
+        return self.tower.run(tokens, keep, self.levels if return_levels else ())
+
+
+class Predictor(nn.Module):
+    """Narrow transformer that fills mask tokens at target positions from the context tokens."""
+
+    def __init__(self, cfg: ModelCfg):
+        super().__init__()
+        self.embed = nn.Linear(cfg.embed_dim, cfg.pred_dim)
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, cfg.pred_dim))
+        nn.init.trunc_normal_(self.mask_token, std=0.02)
+        self.tower = _Tower(cfg.pred_dim, cfg.pred_depth, cfg.pred_heads, cfg.mlp_ratio, cfg.grid, cfg.pos_embed,
+                            cfg.grad_checkpointing)
+        self.proj = nn.Linear(cfg.pred_dim, cfg.embed_dim)
+        self.apply(_init_weights)
+
+    def forward(self, z_ctx: torch.Tensor, ctx: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
+        b, m = tgt.shape
+        x_ctx = self.tower.add_pos(self.embed(z_ctx), ctx)
+        x_tgt = self.tower.add_pos(self.mask_token.expand(b, m, -1), tgt)
+        x, _ = self.tower.run(torch.cat([x_ctx, x_tgt], dim=1), torch.cat([ctx, tgt], dim=1))
+        return self.proj(x[:, -m:])
+
+
+def _init_weights(m: nn.Module) -> None:
+    if isinstance(m, nn.Linear):
+        nn.init.trunc_normal_(m.weight, std=0.02)
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
+    elif isinstance(m, nn.LayerNorm):
+        nn.init.ones_(m.weight)
+        nn.init.zeros_(m.bias)
+
+
+def build_models(cfg: ModelCfg) -> tuple[VideoViT, Predictor]:
+    return VideoViT(cfg), Predictor(cfg)

@@ -1,0 +1,19 @@
+"""Auxiliary objectives, registered under their canonical keys (DESIGN section 4).
+
+Each objective is one small function (or an `nn.Module` subclass when it owns
+parameters such as a dynamics head) that reads a shared `AuxContext` and
+returns named, already-weighted loss terms. A variant in params.yaml lists the
+objectives it adds, with their keyword arguments:
+
+    variants:
+      delta: {terms: {delta: {weight: 0.5}}}
+
+Adding an objective = one registered function + one params.yaml row.
+"""
+
+from jepa.objectives.registry import OBJECTIVES, AuxContext, Objective, build_objectives, register
+
+# Importing the modules registers their objectives.
+from jepa.objectives import terms as _terms  # noqa: F401,E402
+
+__all__ = ["OBJECTIVES", "AuxContext", "Objective", "build_objectives", "register"]
