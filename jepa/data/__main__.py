@@ -1,0 +1,101 @@
+"""`python -m jepa.data index --dataset NAME --root DIR --out FILE.csv [--split ...]`
+
+Builds a normalized clip index (see jepa.data.indexes) from a dataset's official
+annotations, writes it atomically (a crashed or interrupted run never leaves a half-written
+index for DVC to cache) and prints counts per split and the largest classes. Format errors
+print one message and exit with status 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from jepa.data.indexes import READERS, SPLITS, DatasetFormatError, read_index
+
+
+def write_index_atomically(df: pd.DataFrame, out: str | Path) -> Path:
+    """Write CSV to a temporary file next to `out`, then rename it over `out` in one step."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        with os.fdopen(handle, "w", newline="", encoding="utf-8") as stream:
+            df.to_csv(stream, index=False)
+        os.replace(temporary, out)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return out
+
+
+def summary(df: pd.DataFrame, top: int = 10) -> str:
+    """Counts per split, then the `top` largest classes with their per-split counts."""
+    lines = [f"{len(df)} clips, {df['label'].nunique()} classes"]
+    counts = df["split"].value_counts()
+    for split in sorted(counts.index, key=lambda name: (SPLITS.index(name) if name in SPLITS else len(SPLITS), name)):
+        count = counts[split]
+        lines.append(f"  {split:<6} {count:>8} clips  {df.loc[df['split'] == split, 'label'].nunique():>5} classes")
+    per_class = pd.crosstab(df["label_name"], df["split"])
+    per_class = per_class.assign(total=per_class.sum(axis=1)).sort_values("total", ascending=False, kind="stable")
+    lines.append(f"top {min(top, len(per_class))} classes:")
+    for name, row in per_class.head(top).iterrows():
+        counts = "  ".join(f"{split}={row[split]}" for split in per_class.columns if split != "total")
+        lines.append(f"  {name[:40]:<40} {int(row['total']):>7}  {counts}")
+    return "\n".join(lines)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m jepa.data", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    index = commands.add_parser("index", help="build a normalized clip index CSV from official annotations")
+    index.add_argument("--dataset", required=True, choices=sorted(READERS))
+    index.add_argument("--root", required=True, help="dataset root (see the reader's docstring for its layout)")
+    index.add_argument("--out", required=True, help="output CSV")
+    index.add_argument("--split", dest="splits", help="comma-separated subset of train,val,test (default: all)")
+    index.add_argument("--fold", type=int, help="UCF-101 official split 1-3 (default 1)")
+    index.add_argument("--split-dir", help="Kinetics-100 folder of meta_{train,val,test}.txt")
+    index.add_argument("--split-file", help="EPIC-100 few-shot verb split CSV (default: HyRSM's)")
+    index.add_argument("--class-list", help="ImageNet-100 synset list (default: root/imagenet100.txt or CMC's)")
+    index.add_argument("--segment-unit", choices=["sec", "frame"], help="EPIC-100 segment unit (default sec)")
+    index.add_argument("--top", type=int, default=10, help="how many classes to list")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    options = {key: getattr(args, key) for key in ("splits", "fold", "split_dir", "split_file", "class_list",
+                                                   "segment_unit")}
+    accepted = inspect.signature(READERS[args.dataset]).parameters
+    unused = [key for key, value in options.items() if value is not None and key not in accepted]
+    if unused:
+        flags = ", ".join("--" + key.replace("_", "-").replace("splits", "split") for key in unused)
+        print(f"error: {flags} does not apply to --dataset {args.dataset}", file=sys.stderr)
+        return 2
+    try:
+        df = read_index(args.dataset, args.root, **options)
+    except (DatasetFormatError, ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if df.empty:
+        print(f"error: {args.dataset} under {args.root} gave no clips for split {args.splits or 'all'}",
+              file=sys.stderr)
+        return 2
+    out = write_index_atomically(df, args.out)
+    print(f"wrote {out}")
+    missing = df.attrs.get("missing_videos")
+    if missing:
+        print(f"{missing} listed clips had no video file and were left out")
+    print(summary(df, args.top))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
