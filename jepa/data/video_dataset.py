@@ -1,0 +1,194 @@
+"""A torch Dataset of video clips over a clip index (jepa.data.indexes), robust to bad files.
+
+Real datasets contain corrupt, truncated and missing videos (Kinetics loses clips to
+YouTube, SSv2 has a few broken webm files). One bad file must not end an epoch of a
+multi-GPU run, yet silently training on replacements would hide a broken dataset. So a
+bad clip is replaced by another one drawn deterministically, recorded in `bad_files`, and
+once more than `max_bad_fraction` of the index is bad the dataset raises an error that
+lists them. (With DataLoader workers each worker process keeps its own record; every bad
+file is also logged as a warning when first seen.)
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import Dataset
+from torchvision import tv_tensors
+from torchvision.transforms import v2
+
+from jepa.data.video import (
+    Backend,
+    VideoDecodeError,
+    fps_indices,
+    is_image,
+    read_clip,
+    segment_frames,
+    stride_indices,
+    uniform_indices,
+    video_info,
+)
+
+log = logging.getLogger(__name__)
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+Sampling = Literal["stride", "fps", "uniform"]
+
+
+class TooManyBadFilesError(RuntimeError):
+    """More of the index failed to decode than the configured tolerance allows."""
+
+
+def clip_transform(
+    crop_size: int,
+    short_side: int | None = None,
+    train: bool = True,
+    scale: tuple[float, float] = (0.3, 1.0),
+    ratio: tuple[float, float] = (0.75, 1.35),
+    flip: bool = True,
+) -> v2.Transform:
+    """Resize the short side, crop (random-resized when training, centred otherwise), flip,
+    scale to [0, 1] and normalize with ImageNet statistics; the same crop for every frame."""
+    steps: list[v2.Transform] = [v2.Resize(short_side or crop_size, antialias=True)]
+    if train:
+        steps.append(v2.RandomResizedCrop(crop_size, scale=scale, ratio=ratio, antialias=True))
+        if flip:
+            steps.append(v2.RandomHorizontalFlip())
+    else:
+        steps.append(v2.CenterCrop(crop_size))
+    steps += [v2.ToDtype(torch.float32, scale=True), v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)]
+    return v2.Compose(steps)
+
+
+class VideoClipDataset(Dataset):
+    """Clips as float tensors C x T x H x W with an integer label.
+
+    sampling: "stride" (`num_frames` frames `stride` apart; the paper's mixed regime uses 2),
+    "fps" (frames at `target_fps`; the single regime uses 16) or "uniform" (spread over the
+    whole segment; the evaluation protocol). Training draws a random clip position and
+    augmentation; evaluation is centred and deterministic. Randomness is seeded by
+    (seed, epoch, item), so a given epoch is reproducible whatever the worker layout.
+    """
+
+    def __init__(
+        self,
+        index: pd.DataFrame,
+        num_frames: int = 16,
+        sampling: Sampling = "stride",
+        stride: float = 2,
+        target_fps: float | None = None,
+        crop_size: int = 224,
+        short_side: int | None = None,
+        train: bool = True,
+        scale: tuple[float, float] = (0.3, 1.0),
+        ratio: tuple[float, float] = (0.75, 1.35),
+        flip: bool = True,
+        backend: Backend = "pyav",
+        seed: int = 0,
+        max_bad_fraction: float = 0.01,
+        max_replacements: int = 10,
+        root: str | Path | None = None,
+    ) -> None:
+        missing = {"path", "label"} - set(index.columns)
+        if missing:
+            raise ValueError(f"index lacks columns {sorted(missing)}; build it with jepa.data.indexes")
+        if sampling not in ("stride", "fps", "uniform"):
+            raise ValueError(f"sampling must be 'stride', 'fps' or 'uniform', got {sampling!r}")
+        if sampling == "fps" and not target_fps:
+            raise ValueError("sampling='fps' needs target_fps")
+        if len(index) == 0:
+            raise ValueError("empty index")
+        root = Path(root) if root is not None else None
+        self.paths = [str(root / p) if root is not None and not Path(p).is_absolute() else str(p)
+                      for p in index["path"]]
+        self.labels = index["label"].to_numpy(dtype=np.int64)
+        nan = np.full(len(index), np.nan)
+        self.starts = index["start"].to_numpy(dtype=float) if "start" in index else nan
+        self.ends = index["end"].to_numpy(dtype=float) if "end" in index else nan
+        self.units = index["time_unit"].tolist() if "time_unit" in index else ["frame"] * len(index)
+        self.num_frames, self.sampling, self.stride, self.target_fps = num_frames, sampling, stride, target_fps
+        self.train, self.backend, self.seed = train, backend, seed
+        self.max_bad_fraction, self.max_replacements = max_bad_fraction, max_replacements
+        self.transform = clip_transform(crop_size, short_side, train, scale, ratio, flip)
+        self.epoch = 0
+        self.bad_reasons: dict[str, str] = {}
+        self.num_replacements = 0
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def set_epoch(self, epoch: int) -> None:
+        """New random clip positions and augmentations each epoch (call it like DistributedSampler's)."""
+        self.epoch = epoch
+
+    @property
+    def bad_files(self) -> list[str]:
+        return list(self.bad_reasons)
+
+    @property
+    def num_bad(self) -> int:
+        return len(self.bad_reasons)
+
+    def __getitem__(self, item: int) -> tuple[torch.Tensor, int]:
+        candidate = item
+        for attempt in range(self.max_replacements + 1):
+            if attempt > 0:
+                self.num_replacements += 1
+                candidate = self._replacement(item, attempt)
+            if self.paths[candidate] in self.bad_reasons:
+                continue
+            try:
+                return self.load(candidate), int(self.labels[candidate])
+            except (VideoDecodeError, ValueError) as error:
+                self._record_bad(candidate, error)
+        raise TooManyBadFilesError(f"item {item}: {self.max_replacements} replacement clips failed too; "
+                                   + self._bad_listing())
+
+    def load(self, item: int) -> torch.Tensor:
+        """Decode and transform one clip without any fallback (raises on a bad file)."""
+        rng = np.random.default_rng([self.seed, self.epoch, item]) if self.train else None
+        path = self.paths[item]
+        if is_image(path):
+            frames = read_clip(path, np.zeros(self.num_frames, dtype=np.int64), self.backend)
+        else:
+            frames = read_clip(path, self.frame_indices(item, rng), self.backend)
+        video = tv_tensors.Video(torch.from_numpy(frames).permute(0, 3, 1, 2))  # T x C x H x W for v2
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(np.random.default_rng([self.seed, self.epoch, item, 1]).integers(2**62)))
+            video = self.transform(video)
+        return video.as_subclass(torch.Tensor).permute(1, 0, 2, 3).contiguous()
+
+    def frame_indices(self, item: int, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Which frames of the file make the clip of `item` (segment restriction included)."""
+        info = video_info(self.paths[item], self.backend)
+        first, stop = segment_frames(info.num_frames, info.fps, self.starts[item], self.ends[item], self.units[item])
+        if self.sampling == "uniform":
+            return uniform_indices(first, stop, self.num_frames)
+        if self.sampling == "fps":
+            return fps_indices(first, stop, self.num_frames, info.fps, float(self.target_fps), rng)
+        return stride_indices(first, stop, self.num_frames, self.stride, rng)
+
+    def _replacement(self, item: int, attempt: int) -> int:
+        return int(np.random.default_rng([self.seed, self.epoch, item, attempt]).integers(len(self)))
+
+    def _record_bad(self, item: int, error: Exception) -> None:
+        path = self.paths[item]
+        self.bad_reasons[path] = str(error)
+        log.warning("skipping bad clip %s: %s", path, error)
+        allowed = max(1, math.floor(self.max_bad_fraction * len(self)))
+        if self.num_bad > allowed:
+            raise TooManyBadFilesError(
+                f"{self.num_bad} of {len(self)} clips are unreadable, above max_bad_fraction="
+                f"{self.max_bad_fraction} ({allowed} allowed); " + self._bad_listing())
+
+    def _bad_listing(self, limit: int = 20) -> str:
+        shown = [f"  {path}: {reason}" for path, reason in list(self.bad_reasons.items())[:limit]]
+        more = f"\n  ... and {self.num_bad - limit} more" if self.num_bad > limit else ""
+        return "bad files:\n" + "\n".join(shown) + more
