@@ -131,3 +131,31 @@ def probe_accuracy(kind: str, data: ProbeData, cfg: ProbeCfg) -> dict:
     accs = [train_probe(kind, data, cfg, s) for s in cfg.seeds]
     return {"acc": float(np.mean(accs)), "accs": accs, "probe": kind,
             "n_train": len(data.train), "n_val": len(data.val)}
+
+
+def evaluate_tokens(token_fn, eval_dir: str | Path, probe_cfg: ProbeCfg, tasks=None) -> dict:
+    """Probe one feature extractor on every analogue with the profile's protocol (linear/attentive)."""
+    from jepa import eval_data
+    from jepa.config import BENCHMARKS
+
+    results = {}
+    for task in tasks or BENCHMARKS:
+        train, val = eval_data.load(eval_dir, task)
+        data = ProbeData(token_fn(train.videos), torch.as_tensor(train.labels), token_fn(val.videos),
+                         torch.as_tensor(val.labels), len(train.class_names))
+        results[task] = probe_accuracy(probe_cfg.protocol[task], data, probe_cfg)
+    return results
+
+
+def evaluate_pretrained(encoder_path: str | Path, eval_dir: str | Path, probe_cfg: ProbeCfg) -> dict:
+    encoder = load_encoder(encoder_path)
+    return evaluate_tokens(lambda v: encoder_tokens(encoder, v), eval_dir, probe_cfg)
+
+
+def evaluate_floors(model_cfg: ModelCfg, eval_dir: str | Path, probe_cfg: ProbeCfg, seed: int) -> dict:
+    """The two floors: a random-init encoder of the same architecture (this seed) and raw pixels."""
+    encoder = random_encoder(model_cfg, seed)
+    return {
+        "random_init": evaluate_tokens(lambda v: encoder_tokens(encoder, v), eval_dir, probe_cfg),
+        "pixels": evaluate_tokens(lambda v: pixel_tokens(v, model_cfg.tubelet, model_cfg.patch), eval_dir, probe_cfg),
+    }

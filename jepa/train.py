@@ -17,7 +17,8 @@ import os
 import time
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Iterator
+from functools import partial
+from typing import Callable, Iterator
 
 import torch
 import torch.distributed as dist
@@ -141,10 +142,13 @@ def default_stream(cfg: RunConfig, start_step: int, rank: int, world: int) -> It
 
 
 def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = None,
-             stream: Iterator | None = None, progress: bool = True, stop_after: int | None = None) -> dict:
+             stream_fn: Callable[[int, int, int], Iterator] | None = None, progress: bool = True,
+             stop_after: int | None = None) -> dict:
     """Train one run; returns (and writes to out_dir/summary.json) the final metrics.
 
-    `stop_after` ends the loop early at that step (used to test resumption).
+    `stream_fn(start_step, rank, world_size)` yields (clip, is_image) batches
+    (default: the profile's data source); `stop_after` ends the loop early at
+    that step, as a crash would (used to test resumption).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -168,7 +172,7 @@ def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = 
         start = state["step"]
     ddp = nn.parallel.DistributedDataParallel(model, find_unused_parameters=True) if world > 1 else model
     masks = MaskGenerator(cfg.profile.mask, cfg.profile.model, cfg.variant.guidance, cfg.variant.future)
-    stream = stream or default_stream(cfg, start, rank, world)
+    stream = (stream_fn or partial(default_stream, cfg))(start, rank, world)
     amp = (torch.autocast("cuda", dtype=torch.bfloat16 if t_cfg.amp == "bf16" else torch.float16)
            if t_cfg.amp != "off" and device.type == "cuda" else nullcontext())
     live = _open_live(live_dir, resume=start > 0) if rank == 0 else None
@@ -197,8 +201,8 @@ def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = 
             _ema_update(target, model.encoder, ema_at(step, cfg))
         done = step + 1
         if done % t_cfg.log_every == 0 or done == last_step:
-            row = {"step": done, "loss": float(loss), "lr": lr_at(step, cfg),
-                   **{f"loss_{k}": float(v) for k, v in terms.items()},
+            row = {"step": done, "loss": float(loss.detach()), "lr": lr_at(step, cfg),
+                   **{f"loss_{k}": float(v.detach()) for k, v in terms.items()},
                    "target_std": _target_std(target or model.encoder, x)}
             history.append(row)
             bar.set_postfix(loss=f"{row['loss']:.4f}", std=f"{row['target_std']:.3f}")

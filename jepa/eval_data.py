@@ -1,0 +1,61 @@
+"""The evaluation sets every encoder is probed on: built once by the data stage, read by every probe.
+
+On the synthetic default each paper benchmark has an analogue (DESIGN section 6):
+appearance ~ ImageNet-100, motion ~ Diving-48, temporal ~ SSv2, plus the
+paper's Synthetic Motion Discrimination task (200 clips, 160 train / 40 val).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jepa.config import BENCHMARKS, ProfileCfg
+from jepa.io import write_json
+
+# Distinct seeds per split so train and validation clips never coincide.
+_SPLIT_SEED = {"train": 1_000, "val": 2_000}
+
+
+def _path(out_dir: Path, task: str, split: str) -> Path:
+    return Path(out_dir) / f"{task}_{split}.npz"
+
+
+def _subset(clips, idx):
+    return type(clips)(videos=clips.videos[idx], labels=clips.labels[idx], class_names=clips.class_names,
+                       task=clips.task, latents=clips.latents[idx])
+
+
+def build(profile: ProfileCfg, out_dir: str | Path, seed: int = 0) -> dict:
+    """Generate every analogue's train/val clips; returns (and writes) a manifest of sizes."""
+    from jepa.data.synthetic import make_eval_set
+
+    if profile.data.source != "synthetic":
+        raise NotImplementedError("real-data evaluation sets are indexed by the data stage of the paper profile")
+    out_dir = Path(out_dir)
+    m, d = profile.model, profile.data
+    manifest = {}
+    for task in BENCHMARKS:
+        if task == "synthetic_motion":
+            full = make_eval_set(task, d.synthetic_motion_clips, seed, frames=m.frames, size=m.img_size)
+            n_train = int(round(0.8 * len(full.labels)))  # 160 / 40 as in the paper
+            splits = {"train": _subset(full, slice(0, n_train)), "val": _subset(full, slice(n_train, None))}
+        else:
+            splits = {split: make_eval_set(task, getattr(d, f"eval_{split}"), seed + _SPLIT_SEED[split],
+                                           frames=m.frames, size=m.img_size) for split in ("train", "val")}
+        for split, clips in splits.items():
+            clips.save(_path(out_dir, task, split))
+        manifest[task] = {split: len(c.labels) for split, c in splits.items()} | {
+            "classes": len(splits["train"].class_names)}
+    write_json(out_dir / "manifest.json", manifest)
+    return manifest
+
+
+def load(out_dir: str | Path, task: str):
+    """(train, val) ClipSets of one analogue."""
+    from jepa.data.synthetic import ClipSet
+
+    paths = [_path(Path(out_dir), task, s) for s in ("train", "val")]
+    for p in paths:
+        if not p.exists():
+            raise FileNotFoundError(f"{p}: evaluation set missing; the data stage writes it (run `dvc repro data`)")
+    return tuple(ClipSet.load(p) for p in paths)

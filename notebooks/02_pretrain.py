@@ -1,0 +1,42 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 02 · Pretraining one run
+# One (regime, variant, seed) run of V-JEPA with the variant's auxiliary objectives. Resumes from
+# the run folder's last checkpoint if one exists. Curves go to dvclive (`dvc plots show`).
+
+# %% tags=["parameters"]
+regime = "single"
+variant = "baseline"
+seed = 0
+profile = None  # None: the profile named in params.yaml
+
+# %%
+from jepa import paths
+from jepa.config import load_run
+from jepa.io import write_json
+from jepa.train import pretrain
+
+cfg = load_run(regime, variant, seed, profile)
+print(cfg.variant.description or variant, "|", cfg.profile_name, "profile")
+summary = pretrain(cfg, paths.run_dir(regime, variant, seed), paths.live_dir(regime, variant, seed))
+write_json(paths.pretrain_metrics(regime, variant, seed), summary)
+summary
+
+# %%
+import pandas as pd
+import seaborn as sns
+
+curve = pd.read_csv(paths.live_dir(regime, variant, seed) / "plots" / "metrics" / "train" / "loss.tsv", sep="\t")
+ax = sns.lineplot(curve, x="step", y="loss")
+ax.set(xlabel="training step", ylabel="total loss", title=cfg.run_id);

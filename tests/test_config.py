@@ -1,0 +1,61 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from jepa.config import ConfigError, load_params, load_run
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _write(tmp_path, mutate):
+    raw = yaml.safe_load((REPO / "params.yaml").read_text())
+    mutate(raw)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def test_repo_params_validate_and_resolve():
+    params = load_params()
+    assert {"smoke", "tiny", "paper"} <= set(params.profiles)
+    paper = params.profiles["paper"]
+    assert (paper.model.embed_dim, paper.model.depth, paper.model.heads) == (768, 12, 12)
+    assert paper.model.grid == (8, 14, 14)
+    assert [b.num_blocks for b in paper.mask.blocks] == [8, 2]
+    cfg = load_run("single", "mgm", 1, profile="tiny")
+    assert cfg.run_id == "single-mgm-s1" and cfg.variant.guidance.strength == 2.0
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda r: r["profiles"]["tiny"]["train"].update(stepz=3), "profiles.tiny.train.stepz"),
+    (lambda r: r["profiles"]["tiny"]["train"].update(steps="many"), "profiles.tiny.train.steps"),
+    (lambda r: r["profiles"]["tiny"]["model"].update(img_size=30), "not a multiple of patch"),
+    (lambda r: r["profiles"]["paper"]["mask"]["blocks"][0].update(spatial_scale=[0.5, 1.5]), "spatial_scale"),
+    (lambda r: r["run"]["single"].append("nonexistent"), "unknown variant 'nonexistent'"),
+    (lambda r: r.update(profile="huge"), "unknown profile 'huge'"),
+    (lambda r: r["variants"]["delta"]["terms"]["delta"].update(weight=-1), "non-negative"),
+])
+def test_bad_params_fail_with_key_path(tmp_path, mutate, message):
+    path = _write(tmp_path, mutate)
+    with pytest.raises(ConfigError) as err:
+        load_params(path)
+    assert message in str(err.value)
+    assert str(path) in str(err.value)
+
+
+def test_unknown_variant_and_regime(tmp_path):
+    with pytest.raises(ConfigError, match="unknown variant 'nope'"):
+        load_run("single", "nope", 0)
+    with pytest.raises(ConfigError, match="not defined for regime 'single'"):
+        load_run("single", "delta", 0)
+
+
+def test_unknown_objective_names_its_path():
+    from jepa.objectives import build_objectives
+
+    with pytest.raises(ConfigError, match=r"variants.x.terms.not_a_loss: unknown objective"):
+        build_objectives({"not_a_loss": {}}, 8, where="variants.x.terms")
+    with pytest.raises(ConfigError, match=r"delta: unknown argument\(s\) \['wieght'\]"):
+        build_objectives({"delta": {"wieght": 1.0}}, 8)

@@ -1,0 +1,65 @@
+import pytest
+import torch
+
+from jepa.config import ModelCfg
+from jepa.models.pos import grid_coords, rope_3d, sincos_3d
+from jepa.models.vit import Predictor, VideoViT, hierarchy_levels
+
+
+def _cfg(pos="sincos", **kw):
+    base = dict(img_size=16, frames=4, patch=8, tubelet=2, embed_dim=24, depth=4, heads=2, pred_dim=24,
+                pred_depth=1, pred_heads=2, pos_embed=pos)
+    return ModelCfg(**(base | kw))
+
+
+def test_hierarchy_levels_match_released_code():
+    assert hierarchy_levels(12) == [2, 5, 8, 11]
+    assert hierarchy_levels(4) == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("pos", ["sincos", "learned", "rope"])
+def test_gathering_all_tokens_equals_full_forward(pos):
+    torch.manual_seed(0)
+    enc = VideoViT(_cfg(pos)).eval()
+    x = torch.randn(2, 3, 4, 16, 16)
+    full, levels = enc(x, return_levels=True)
+    n = full.shape[1]
+    assert full.shape == (2, 8, 24) and len(levels) == 4
+    perm = torch.stack([torch.randperm(n), torch.randperm(n)])
+    part, _ = enc(x, keep=perm)
+    # attention is permutation-equivariant once positions travel with their tokens
+    assert torch.allclose(part, torch.gather(full, 1, perm[..., None].expand(-1, -1, 24)), atol=1e-5)
+
+
+def test_positions_matter():
+    """Swapping two frames changes the tokens: the encoder is not a bag of patches."""
+    torch.manual_seed(0)
+    for pos in ("sincos", "rope"):
+        enc = VideoViT(_cfg(pos)).eval()
+        x = torch.randn(1, 3, 4, 16, 16)
+        a, _ = enc(x)
+        b, _ = enc(x.flip(2))
+        assert not torch.allclose(a.mean(1), b.mean(1), atol=1e-4), pos
+
+
+def test_rope_table_shape_and_identity_at_origin():
+    coords = grid_coords((2, 2, 2))
+    table = rope_3d(coords, head_dim=64)
+    assert table.shape == (8, 128)
+    sin, cos = table.chunk(2, -1)
+    assert torch.all(sin[0] == 0) and torch.all(cos[0] == 1)  # position (0,0,0) is not rotated
+    assert torch.all(sin[:, 60:] == 0)  # 64 = 3 x 20 rotated + 4 untouched channels
+
+
+def test_sincos_is_unique_per_position():
+    table = sincos_3d((4, 3, 3), 48)
+    assert table.shape == (36, 48)
+    assert torch.cdist(table, table).fill_diagonal_(1).min() > 1e-3
+
+
+def test_predictor_outputs_targets_only():
+    cfg = _cfg()
+    pred = Predictor(cfg)
+    z = torch.randn(2, 3, 24)
+    out = pred(z, torch.tensor([[0, 1, 2], [3, 4, 5]]), torch.tensor([[5, 6], [0, 7]]))
+    assert out.shape == (2, 2, 24)
