@@ -26,6 +26,7 @@ from torchvision.transforms import v2
 from jepa.data.video import (
     Backend,
     VideoDecodeError,
+    VideoInfo,
     fps_indices,
     is_image,
     read_clip,
@@ -120,6 +121,7 @@ class VideoClipDataset(Dataset):
         self.epoch = 0
         self.bad_reasons: dict[str, str] = {}
         self.num_replacements = 0
+        self._info_cache: dict[str, VideoInfo] = {}
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -167,7 +169,10 @@ class VideoClipDataset(Dataset):
 
     def frame_indices(self, item: int, rng: np.random.Generator | None = None) -> np.ndarray:
         """Which frames of the file make the clip of `item` (segment restriction included)."""
-        info = video_info(self.paths[item], self.backend)
+        path = self.paths[item]
+        info = self._info_cache.get(path)
+        if info is None:  # headers do not change; WebM needs a demux pass to count frames
+            info = self._info_cache[path] = video_info(path, self.backend)
         first, stop = segment_frames(info.num_frames, info.fps, self.starts[item], self.ends[item], self.units[item])
         if self.sampling == "uniform":
             return uniform_indices(first, stop, self.num_frames)
