@@ -100,6 +100,17 @@ def test_bad_files_are_replaced_counted_and_listed(files):
     assert [replay[i][1] for i in range(len(replay))] == labels  # replacements are deterministic
 
 
+def test_bad_files_seen_by_loader_workers_are_shared(files, tmp_path):
+    paths = [files["good0"], files["corrupt"], files["good1"], files["missing"]] * 2
+    dataset = VideoClipDataset(_index(paths), num_frames=4, crop_size=16, train=False, max_bad_fraction=0.5,
+                               bad_log=tmp_path / "bad.tsv")
+    loader = DataLoader(dataset, batch_size=2, num_workers=2)
+    labels = torch.cat([batch[1] for batch in loader]).tolist()
+    assert len(labels) == 8 and set(labels) <= {0, 2, 4, 6}  # every bad item replaced by a good clip
+    assert dataset._bad_reasons == {}  # the main process decoded nothing itself ...
+    assert sorted(dataset.bad_files) == sorted([str(files["corrupt"]), str(files["missing"])])  # ... yet sees both
+
+
 def test_too_many_bad_files_raise_with_the_list(files):
     paths = [files["good0"], files["corrupt"], files["missing"], files["good1"], files["good2"], files["good3"]]
     dataset = VideoClipDataset(_index(paths), num_frames=4, crop_size=16, train=False, max_bad_fraction=0.2)

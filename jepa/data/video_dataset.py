@@ -5,8 +5,9 @@ YouTube, SSv2 has a few broken webm files). One bad file must not end an epoch o
 multi-GPU run, yet silently training on replacements would hide a broken dataset. So a
 bad clip is replaced by another one drawn deterministically, recorded in `bad_files`, and
 once more than `max_bad_fraction` of the index is bad the dataset raises an error that
-lists them. (With DataLoader workers each worker process keeps its own record; every bad
-file is also logged as a warning when first seen.)
+lists them. DataLoader workers are separate processes, each with its own copy of the
+dataset: give `bad_log` (a file path) and they all append to it, so the counts and the
+tolerance check cover the whole loader; every bad file is also logged as a warning.
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ class VideoClipDataset(Dataset):
         max_bad_fraction: float = 0.01,
         max_replacements: int = 10,
         root: str | Path | None = None,
+        bad_log: str | Path | None = None,
     ) -> None:
         missing = {"path", "label"} - set(index.columns)
         if missing:
@@ -119,7 +121,8 @@ class VideoClipDataset(Dataset):
         self.max_bad_fraction, self.max_replacements = max_bad_fraction, max_replacements
         self.transform = clip_transform(crop_size, short_side, train, scale, ratio, flip)
         self.epoch = 0
-        self.bad_reasons: dict[str, str] = {}
+        self._bad_reasons: dict[str, str] = {}
+        self.bad_log = Path(bad_log) if bad_log is not None else None
         self.num_replacements = 0
         self._info_cache: dict[str, VideoInfo] = {}
 
@@ -129,6 +132,16 @@ class VideoClipDataset(Dataset):
     def set_epoch(self, epoch: int) -> None:
         """New random clip positions and augmentations each epoch (call it like DistributedSampler's)."""
         self.epoch = epoch
+
+    @property
+    def bad_reasons(self) -> dict[str, str]:
+        """path -> decoding error of every bad clip seen (by all workers when bad_log is set)."""
+        reasons = dict(self._bad_reasons)
+        if self.bad_log is not None and self.bad_log.is_file():
+            for line in self.bad_log.read_text(encoding="utf-8").splitlines():
+                path, _, reason = line.partition("\t")
+                reasons.setdefault(path, reason)
+        return reasons
 
     @property
     def bad_files(self) -> list[str]:
@@ -144,7 +157,7 @@ class VideoClipDataset(Dataset):
             if attempt > 0:
                 self.num_replacements += 1
                 candidate = self._replacement(item, attempt)
-            if self.paths[candidate] in self.bad_reasons:
+            if self.paths[candidate] in self._bad_reasons:
                 continue
             try:
                 return self.load(candidate), int(self.labels[candidate])
@@ -185,7 +198,11 @@ class VideoClipDataset(Dataset):
 
     def _record_bad(self, item: int, error: Exception) -> None:
         path = self.paths[item]
-        self.bad_reasons[path] = str(error)
+        reason = " ".join(str(error).split())
+        self._bad_reasons[path] = reason
+        if self.bad_log is not None:
+            with open(self.bad_log, "a", encoding="utf-8") as log_file:  # one short append per bad file
+                log_file.write(f"{path}\t{reason}\n")
         log.warning("skipping bad clip %s: %s", path, error)
         allowed = max(1, math.floor(self.max_bad_fraction * len(self)))
         if self.num_bad > allowed:
@@ -194,6 +211,7 @@ class VideoClipDataset(Dataset):
                 f"{self.max_bad_fraction} ({allowed} allowed); " + self._bad_listing())
 
     def _bad_listing(self, limit: int = 20) -> str:
-        shown = [f"  {path}: {reason}" for path, reason in list(self.bad_reasons.items())[:limit]]
-        more = f"\n  ... and {self.num_bad - limit} more" if self.num_bad > limit else ""
+        reasons = self.bad_reasons
+        shown = [f"  {path}: {reason}" for path, reason in list(reasons.items())[:limit]]
+        more = f"\n  ... and {len(reasons) - limit} more" if len(reasons) > limit else ""
         return "bad files:\n" + "\n".join(shown) + more
