@@ -95,11 +95,21 @@ def _accepted_kwargs(factory: Callable[..., Objective]) -> set[str] | None:
     params = inspect.signature(target).parameters
     if any(p.kind is p.VAR_KEYWORD for p in params.values()):
         return None
-    return {n for n in params if n not in ("self", "ctx", "dim")}
+    return {n for n in params if n not in ("self", "ctx", "dim", "model")}
 
 
-def build_objectives(terms: dict[str, dict[str, Any]], dim: int, where: str = "terms") -> nn.ModuleDict:
-    """Instantiate a variant's objectives; unknown keys or arguments fail with their params.yaml path."""
+def _wants_model(factory: Callable[..., Objective]) -> bool:
+    target = getattr(factory, "signature_of", None) or factory.__init__
+    return "model" in inspect.signature(target).parameters
+
+
+def build_objectives(terms: dict[str, dict[str, Any]], dim: int, where: str = "terms",
+                     model: Any = None) -> nn.ModuleDict:
+    """Instantiate a variant's objectives; unknown keys or arguments fail with their params.yaml path.
+
+    `model` (the profile's ModelCfg) is handed to objectives whose constructor takes a `model`
+    argument (heads sized by the token grid or the tubelet, e.g. the pixel decoder).
+    """
     out = nn.ModuleDict()
     for key, kwargs in terms.items():
         if key not in OBJECTIVES:
@@ -109,5 +119,9 @@ def build_objectives(terms: dict[str, dict[str, Any]], dim: int, where: str = "t
             unknown = set(kwargs) - accepted
             if unknown:
                 raise ConfigError(f"{where}.{key}: unknown argument(s) {sorted(unknown)}; accepted: {sorted(accepted)}")
-        out[key] = OBJECTIVES[key](dim=dim, **kwargs)
+        extra = {"model": model} if _wants_model(OBJECTIVES[key]) else {}
+        try:
+            out[key] = OBJECTIVES[key](dim=dim, **kwargs, **extra)
+        except (ValueError, TypeError) as err:
+            raise ConfigError(f"{where}.{key}: {err}") from None
     return out

@@ -1,18 +1,99 @@
-"""Auxiliary loss terms of DESIGN section 4 (mixed and single regimes, plus RQ1's additions)."""
+"""Parameter-free auxiliary terms of DESIGN section 4 (mixed regime, plus RQ1's InfoNCE).
+
+Notation as in the design: z = context features on the full grid (zero where unseen),
+h = target features, sg = stop-gradient. Every term returns already-weighted losses.
+"""
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
+from jepa.objectives.common import (hard_weights, masked_mean, split_channels, valid_pairs, valid_start,
+                                    visible, zero_loss)
 from jepa.objectives.registry import AuxContext, register
 
 
 @register("delta")
 def delta(ctx: AuxContext, weight: float = 0.5) -> dict[str, torch.Tensor]:
-    """Match context-feature velocity to target velocity on positions visible at t and t+1."""
-    valid = (ctx.z_valid[:, 1:] & ctx.z_valid[:, :-1] & ctx.video[:, None, None]).unsqueeze(-1)
+    """+ w |(z[t+1]-z[t]) - sg(h[t+1]-h[t])| on valid pairs (mean over pairs and channels)."""
     dz = ctx.z[:, 1:] - ctx.z[:, :-1]
     dh = (ctx.h[:, 1:] - ctx.h[:, :-1]).detach()
-    err = (dz - dh).abs() * valid
-    denom = valid.sum() * ctx.z.shape[-1]
-    return {"delta": weight * err.sum() / denom.clamp_min(1)}
+    return {"delta": weight * masked_mean((dz - dh).abs().mean(-1), valid_pairs(ctx))}
+
+
+@register("hw")
+def hw(ctx: AuxContext, weight: float = 0.3, temperature: float = 1.0) -> dict[str, torch.Tensor]:
+    """Hard-region weighting: + w mean_k(w_k err_k), w = K softmax(sg(err)/T) over each sample's predicted tokens."""
+    err = ctx.pred_err
+    w = hard_weights(err, torch.ones_like(err, dtype=torch.bool), temperature)
+    return {"hw": weight * (w * err).mean()}
+
+
+@register("fwm")
+def fwm(ctx: AuxContext, slow_weight: float = 0.05, xcov_weight: float = 0.01,
+        split: float = 0.5) -> dict[str, torch.Tensor]:
+    """Factorized world model: slow appearance half + decorrelation of appearance and dynamics halves.
+
+    + slow_weight |Z_app[t+1] - Z_app[t]| on valid pairs
+    + xcov_weight mean(C^2), C = cross-covariance (over visible video tokens) of centred Z_app and Z_dyn.
+    Image clips are left out of both parts.
+    """
+    app, dyn = split_channels(ctx.z, split)
+    slow = masked_mean((app[:, 1:] - app[:, :-1]).abs().mean(-1), valid_pairs(ctx))
+    m = visible(ctx, videos_only=True)
+    a, d = app[m], dyn[m]  # (M, Da), (M, Dd)
+    if a.shape[0] < 2:
+        xcov = zero_loss(ctx.z)
+    else:
+        a = a - a.mean(0)
+        d = d - d.mean(0)
+        xcov = (a.T @ d / (a.shape[0] - 1)).pow(2).mean()
+    return {"fwm_slow": slow_weight * slow, "fwm_xcov": xcov_weight * xcov}
+
+
+@register("spectral")
+def spectral(ctx: AuxContext, weight: float = 1.0, w_min: float = 0.1, w_max: float = 1.0) -> dict[str, torch.Tensor]:
+    """+ w |w_f (F z - F sg(h))|: rFFT over time (orthonormal), frequency weights linear w_min..w_max.
+
+    Unseen tokens are zero in z; h is masked the same way so both spectra describe the same
+    (visible) samples: with tube masks (the paper's multiblock masks span all time) this is the
+    plain spectrum of each visible position. Mean over frequencies, channels and spatial
+    positions seen at least once, in video clips.
+    """
+    t = ctx.z.shape[1]
+    if t < 4:
+        raise ValueError(f"spectral needs at least 4 time tokens to have a frequency band, the grid has {t} "
+                         f"(frames / tubelet); use a profile with more frames or drop the spectral term")
+    m = visible(ctx, videos_only=True)
+    diff = (ctx.z - ctx.h.detach()) * m.unsqueeze(-1).to(ctx.z.dtype)  # F z - F h = F (z - h)
+    spec = torch.fft.rfft(diff.float(), dim=1, norm="ortho")  # (B, F, S, D) complex
+    wf = torch.linspace(w_min, w_max, spec.shape[1], device=spec.device)
+    err = (spec * wf.view(1, -1, 1, 1)).abs().mean(dim=(1, 3))  # (B, S)
+    return {"spectral": weight * masked_mean(err, m.any(dim=1))}
+
+
+@register("ltc")
+def ltc(ctx: AuxContext, weight: float = 0.5, margin: float = 0.5) -> dict[str, torch.Tensor]:
+    """Latent temporal contrastive: + w mean max(0, margin - cos(z[t], h[t]) + cos(z[t], h[t+1])) over seen z[t]."""
+    zt = ctx.z[:, :-1]
+    h = ctx.h.detach()
+    pos = F.cosine_similarity(zt, h[:, :-1], dim=-1)
+    neg = F.cosine_similarity(zt, h[:, 1:], dim=-1)
+    return {"ltc": weight * masked_mean(F.relu(margin - pos + neg), valid_start(ctx))}
+
+
+@register("infonce")
+def infonce(ctx: AuxContext, weight: float = 1.0, temperature: float = 0.1) -> dict[str, torch.Tensor]:
+    """Temporal InfoNCE over the visible tokens of the batch's video clips.
+
+    Query z[t] at a position; positive key sg(h[t]) at the same position; negatives: h at every
+    other visible position (other times, other places, other clips). Cosine logits / temperature.
+    """
+    m = visible(ctx, videos_only=True)
+    q = F.normalize(ctx.z[m], dim=-1)
+    k = F.normalize(ctx.h.detach()[m], dim=-1)
+    if q.shape[0] < 2:
+        return {"infonce": zero_loss(ctx.z)}
+    logits = q @ k.T / temperature
+    return {"infonce": weight * F.cross_entropy(logits, torch.arange(q.shape[0], device=q.device))}
