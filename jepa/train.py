@@ -47,7 +47,7 @@ class JEPA(nn.Module):
         self.predictor = Predictor(m)
         self.hierarchical = cfg.variant.aux_features == "hierarchical"
         aux_dim = m.embed_dim * (len(self.encoder.levels) if self.hierarchical else 1)
-        self.aux = build_objectives(cfg.variant.terms, aux_dim, where=f"variants.{cfg.variant_name}.terms")
+        self.aux = build_objectives(cfg.variant.terms, aux_dim, where=f"variants.{cfg.variant_name}.terms", model=m)
         self.tubelet, self.patch, self.grid = m.tubelet, m.patch, m.grid
 
     def forward(self, x: torch.Tensor, is_image: torch.Tensor, masks: list[MaskPair], target: nn.Module | None,
