@@ -30,7 +30,12 @@ def build(profile: ProfileCfg, out_dir: str | Path, seed: int = 0) -> dict:
     from jepa.data.synthetic import make_eval_set
 
     if profile.data.source != "synthetic":
-        raise NotImplementedError("real-data evaluation sets are indexed by the data stage of the paper profile")
+        from jepa.data.real import EVAL_DATASETS, REGIME_DATASETS, check_raw_data
+
+        # Fail fast, before any training stage starts, with what is missing and where it comes from.
+        check_raw_data(profile.data.root, sorted(set(REGIME_DATASETS["mixed"]) | set(EVAL_DATASETS)))
+        raise NotImplementedError("probing on the real evaluation datasets is not wired into the data stage yet "
+                                  "(indexes: `python -m jepa.data index`; loaders: jepa.data.video_dataset)")
     out_dir = Path(out_dir)
     m, d = profile.model, profile.data
     manifest = {}

@@ -76,3 +76,18 @@ def test_changing_one_coefficient_reruns_only_that_variant(workspace):
     stages = set(re.findall(r"Running stage '([^']+)'", out))
     # claims reruns too when (and only when) the mgm probe metrics changed
     assert stages - {"claims"} == {"pretrain_single@mgm-0", "probe_single@mgm-0"}, stages
+
+
+def test_paper_profile_without_data_fails_fast_naming_what_is_missing(tmp_path):
+    from jepa import eval_data
+    from jepa.config import load_params
+    from jepa.data.real import RealDataMissing
+
+    prof = load_params().profiles["paper"]
+    prof = prof.model_copy(update={"data": prof.data.model_copy(update={"root": str(tmp_path / "raw")})})
+    with pytest.raises(RealDataMissing) as err:
+        eval_data.build(prof, tmp_path / "eval")
+    msg = str(err.value)
+    for d in ("ucf101", "ssv2", "imagenet100", "diving48"):
+        assert f"  {d}: expected" in msg
+    assert "classInd.txt" in msg and "crcv.ucf.edu" in msg
