@@ -208,6 +208,6 @@ def area_resize(frames: np.ndarray, size: int) -> np.ndarray:
     if (h, w) == (size, size):
         return frames
     ah, aw = area_matrix(h, size), area_matrix(w, size)
-    x = np.moveaxis(frames, -1, 2)              # (N, T, C, H, W)
-    x = ah @ x @ aw.T
+    x = np.tensordot(frames, ah, axes=([2], [1]))     # (N, T, W, C, size): rows averaged
+    x = np.tensordot(x, aw, axes=([2], [1]))          # (N, T, C, size, size): columns averaged
     return np.ascontiguousarray(np.moveaxis(x, 2, -1))
