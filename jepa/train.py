@@ -252,7 +252,7 @@ def _check_finite(terms: dict[str, torch.Tensor], cfg: RunConfig, step: int, ckp
     for name, value in terms.items():
         if not torch.isfinite(value).all():
             raise NonFiniteLossError(
-                f"variant {cfg.variant_name!r} ({cfg.run_id}), step {step}: loss term {name!r} is {float(value)}; "
+                f"variant {cfg.variant_name!r} ({cfg.run_id}), step {step}: loss term {name!r} is {float(value.detach())}; "
                 f"stopped without updating; last good checkpoint: {ckpt if ckpt.exists() else 'none yet'}")
 
 

@@ -24,6 +24,7 @@ from torch.utils.data import Dataset
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
+from jepa.data.clips import IMAGENET_MEAN, IMAGENET_STD
 from jepa.data.video import (
     Backend,
     VideoDecodeError,
@@ -39,8 +40,6 @@ from jepa.data.video import (
 
 log = logging.getLogger(__name__)
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 Sampling = Literal["stride", "fps", "uniform"]
 
 
