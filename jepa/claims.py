@@ -96,15 +96,18 @@ def load_probe_metrics(folder: str | Path, runs: dict[str, list[str]], seeds: li
 
 
 def load_floor_metrics(folder: str | Path, seeds: list[int]) -> pd.DataFrame:
+    """Random-init floors: one value per encoder seed. Raw pixels: one value per probe seed (the only randomness)."""
     rows = []
-    for seed in seeds:
-        path = Path(folder) / f"s{seed}.json"
+    sources = [("random_init", Path(folder) / f"random_init-s{seed}.json", seed) for seed in seeds]
+    sources.append(("pixels", Path(folder) / "pixels.json", None))
+    for floor, path, seed in sources:
         if not path.exists():
-            raise FileNotFoundError(f"{path}: floor metrics missing for seed {seed}")
-        for floor, per_task in json.loads(path.read_text()).items():
-            for analogue, res in per_task.items():
-                rows.append({"floor": floor, "seed": seed, "analogue": analogue,
-                             "benchmark": PAPER_BENCHMARK[analogue], "acc_pp": 100 * res["acc"]})
+            raise FileNotFoundError(f"{path}: {floor} floor metrics missing (seed {seed}); run `dvc repro`")
+        for analogue, res in json.loads(path.read_text()).items():
+            values = [res["acc"]] if floor == "random_init" else res["accs"]
+            for i, acc in enumerate(values):
+                rows.append({"floor": floor, "seed": seed if seed is not None else i, "analogue": analogue,
+                             "benchmark": PAPER_BENCHMARK[analogue], "acc_pp": 100 * acc})
     return pd.DataFrame(rows)
 
 

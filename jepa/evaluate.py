@@ -152,10 +152,12 @@ def evaluate_pretrained(encoder_path: str | Path, eval_dir: str | Path, probe_cf
     return evaluate_tokens(lambda v: encoder_tokens(encoder, v), eval_dir, probe_cfg)
 
 
-def evaluate_floors(model_cfg: ModelCfg, eval_dir: str | Path, probe_cfg: ProbeCfg, seed: int) -> dict:
-    """The two floors: a random-init encoder of the same architecture (this seed) and raw pixels."""
+def evaluate_random_init(model_cfg: ModelCfg, eval_dir: str | Path, probe_cfg: ProbeCfg, seed: int) -> dict:
+    """Floor 1: a randomly initialised encoder of the same architecture (this seed), probed the same way."""
     encoder = random_encoder(model_cfg, seed)
-    return {
-        "random_init": evaluate_tokens(lambda v: encoder_tokens(encoder, v), eval_dir, probe_cfg),
-        "pixels": evaluate_tokens(lambda v: pixel_tokens(v, model_cfg.tubelet, model_cfg.patch), eval_dir, probe_cfg),
-    }
+    return evaluate_tokens(lambda v: encoder_tokens(encoder, v), eval_dir, probe_cfg)
+
+
+def evaluate_pixels(model_cfg: ModelCfg, eval_dir: str | Path, probe_cfg: ProbeCfg) -> dict:
+    """Floor 2: raw tubelet pixels as tokens, probed the same way (independent of any seed but the probe's)."""
+    return evaluate_tokens(lambda v: pixel_tokens(v, model_cfg.tubelet, model_cfg.patch), eval_dir, probe_cfg)

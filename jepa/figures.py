@@ -35,7 +35,7 @@ def save(fig, path: str | Path) -> list[Path]:
 def clip_examples(sets: dict[str, object], n_examples: int = 3, n_frames: int = 4):
     """Rows = (analogue, example), columns = frames: what each analogue asks the encoder to see."""
     rows = [(task, i) for task in sets for i in range(n_examples)]
-    fig, axes = plt.subplots(len(rows), n_frames, figsize=(1.4 * n_frames, 1.4 * len(rows)))
+    fig, axes = plt.subplots(len(rows), n_frames, figsize=(1.4 * n_frames, 1.4 * len(rows)), layout="constrained")
     for r, (task, i) in enumerate(rows):
         clips = sets[task]
         video = clips.videos[i]

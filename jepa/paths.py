@@ -46,8 +46,10 @@ def probe_metrics(regime: str, variant: str, seed: int) -> Path:
     return root() / "reports" / "metrics" / "probe" / f"{run_id(regime, variant, seed)}.json"
 
 
-def floor_metrics(seed: int) -> Path:
-    return root() / "reports" / "metrics" / "floors" / f"s{seed}.json"
+def floor_metrics(kind: str, seed: int | None = None) -> Path:
+    """random_init floors are per encoder seed; the raw-pixel floor has no encoder, hence no seed."""
+    name = f"{kind}-s{seed}" if kind == "random_init" else kind
+    return root() / "reports" / "metrics" / "floors" / f"{name}.json"
 
 
 def figures_dir() -> Path:

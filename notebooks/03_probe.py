@@ -13,12 +13,12 @@
 # %% [markdown]
 # # 03 · Frozen probes
 # `source = "pretrained"`: probe the frozen target encoder of one run on every analogue.
-# `source = "floors"`: probe the two floors of one seed the same way — a randomly initialised
-# encoder of the same architecture, and raw pixels. A pretraining effect exists only where the
-# pretrained encoder beats the random-init floor with separated CIs.
+# `source = "random_init"`: the same probes on a randomly initialised encoder of the same
+# architecture (one per seed); `source = "pixels"`: on raw tubelet pixels. A pretraining effect
+# exists only where the pretrained encoder beats the random-init floor with separated CIs.
 
 # %% tags=["parameters"]
-source = "pretrained"  # "pretrained" | "floors"
+source = "pretrained"  # "pretrained" | "random_init" | "pixels"
 regime = "single"
 variant = "baseline"
 seed = 0
@@ -36,11 +36,12 @@ if source == "pretrained":
     results = evaluate.evaluate_pretrained(paths.run_dir(regime, variant, seed) / "encoder.pt",
                                            paths.eval_data_dir(), prof.probe)
     write_json(paths.probe_metrics(regime, variant, seed), results)
-    table = pd.DataFrame(results).T[["probe", "acc"]]
-elif source == "floors":
-    results = evaluate.evaluate_floors(prof.model, paths.eval_data_dir(), prof.probe, seed)
-    write_json(paths.floor_metrics(seed), results)
-    table = pd.concat({k: pd.DataFrame(v).T[["probe", "acc"]] for k, v in results.items()}, axis=1)
+elif source == "random_init":
+    results = evaluate.evaluate_random_init(prof.model, paths.eval_data_dir(), prof.probe, seed)
+    write_json(paths.floor_metrics("random_init", seed), results)
+elif source == "pixels":
+    results = evaluate.evaluate_pixels(prof.model, paths.eval_data_dir(), prof.probe)
+    write_json(paths.floor_metrics("pixels"), results)
 else:
-    raise ValueError(f"source must be 'pretrained' or 'floors', got {source!r}")
-table
+    raise ValueError(f"source must be 'pretrained', 'random_init' or 'pixels', got {source!r}")
+pd.DataFrame(results).T[["probe", "acc", "accs"]]
