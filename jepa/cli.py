@@ -17,6 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--profile", default=None, help="profile name (default: params.yaml's `profile`)")
     p.add_argument("--out", default=None, help="run folder (default: runs/REGIME/VARIANT/sSEED)")
+    p.add_argument("--live", default=None, help="dvclive folder (default: reports/live/RUN_ID)")
     args = parser.parse_args(argv)
 
     from jepa import paths
@@ -29,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     out = args.out or paths.run_dir(args.regime, args.variant, args.seed)
-    summary = pretrain(cfg, out, paths.live_dir(args.regime, args.variant, args.seed))
+    live = args.live or paths.live_dir(args.regime, args.variant, args.seed)
+    summary = pretrain(cfg, out, live)
     print(summary)
     return 0
 

@@ -207,10 +207,10 @@ def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = 
             history.append(row)
             bar.set_postfix(loss=f"{row['loss']:.4f}", std=f"{row['target_std']:.3f}")
             if live is not None:
+                live.step = done
                 for k, v in row.items():
                     if k != "step":
                         live.log_metric(f"train/{k}", v)
-                live.step = done
                 live.next_step()
         if rank == 0 and (done % t_cfg.checkpoint_every == 0 or done == last_step):
             _save_checkpoint(ckpt_path, model, opt, target, done, cfg)
