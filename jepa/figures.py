@@ -96,3 +96,24 @@ def training_curves(curves: pd.DataFrame):
     g.set_axis_labels("training step", "total loss (L1 + aux)")
     g.figure.suptitle("Pretraining loss", y=1.03)
     return g.figure
+
+
+def fewshot_runs(per_episode: pd.DataFrame, title: str):
+    """Few-shot accuracy of every encoder (bars: mean over seeds, whiskers: 95% CI over seeds), 1- and 5-shot."""
+    if per_episode.empty:
+        fig, ax = plt.subplots(figsize=(8, 1.5))
+        ax.axis("off")
+        ax.text(0.5, 0.5, f"{title}\nnone of the question's variants is in `run` of params.yaml", ha="center",
+                va="center")
+        return fig
+    per_seed = (per_episode.groupby(["regime", "variant", "seed", "shots"]).acc.mean().mul(100).reset_index()
+                .assign(encoder=lambda d: d.variant + " · " + d.regime, shots=lambda d: d.shots.astype(str) + "-shot"))
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    sns.barplot(per_seed, x="encoder", y="acc", hue="shots", errorbar=("ci", 95), capsize=0.1, ax=ax)
+    ax.axhline(100 / 5, color="0.3", ls="--", lw=1, label="chance (5-way)")
+    ax.set_xlabel("pretrained encoder (variant · regime)")
+    ax.set_ylabel("5-way accuracy (%)")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    plt.setp(ax.get_xticklabels(), rotation=20, ha="right")
+    return fig

@@ -35,11 +35,13 @@ def build(params: Params, profile: str | None = None) -> dict:
     wanted = [c for c in C.CLAIMS if c.variant in runs.get(c.regime, []) and c.reference in runs.get(c.regime, [])]
     claims = C.evaluate_claims(metrics, paper, profile, wanted)
     floors = C.floors_table(metrics, floor_metrics, profile)
+    training = _training_table(runs, seeds)
 
     write_text(reports / "claims.csv", claims.to_csv(index=False))
     write_text(reports / "floors.csv", floors.to_csv(index=False))
     write_text(reports / "claims.md", _claims_markdown(claims, floors, profile, seeds))
-    write_text(reports / "REPORT.md", _report_markdown(claims, floors, profile, runs, seeds))
+    write_text(reports / "training.csv", training.to_csv(index=False))
+    write_text(reports / "REPORT.md", _report_markdown(claims, floors, training, profile, runs, seeds))
     figs = {"claims": figures.claim_deltas(claims) if len(claims) else None,
             "floors": figures.floors(floors, metrics, floor_metrics)}
     curves = _curves(runs, seeds)
@@ -52,7 +54,23 @@ def build(params: Params, profile: str | None = None) -> dict:
                "analogues_beating_random_init": floors[floors.beats_random_init][["regime", "analogue"]]
                .apply(tuple, axis=1).map(lambda t: "/".join(t)).tolist()}
     write_text(reports / "summary.json", json.dumps(summary, indent=2, sort_keys=True) + "\n")
-    return {"claims": claims, "floors": floors, "figures": figs, "summary": summary}
+    return {"claims": claims, "floors": floors, "training": training, "figures": figs, "summary": summary}
+
+
+def _training_table(runs: dict[str, list[str]], seeds: list[int]) -> pd.DataFrame:
+    """One row per pretraining run: wall time, final loss and the collapse monitor (std of target features)."""
+    rows = []
+    for regime, variants in runs.items():
+        for variant in variants:
+            for seed in seeds:
+                path = paths.pretrain_metrics(regime, variant, seed)
+                if not path.exists():
+                    raise FileNotFoundError(f"{path}: pretraining summary missing for {regime}/{variant}/seed {seed}")
+                s = json.loads(path.read_text())
+                rows.append({"regime": regime, "variant": variant, "seed": seed, "seconds": s["seconds"],
+                             "ms_per_step": s["ms_per_step"], "final_loss": s["final_loss"],
+                             "final_target_std": s["final_target_std"], "collapsed": s["collapsed"]})
+    return pd.DataFrame(rows)
 
 
 def _claims_markdown(claims: pd.DataFrame, floors: pd.DataFrame, profile: str, seeds: list[int]) -> str:
@@ -83,8 +101,8 @@ def _claims_markdown(claims: pd.DataFrame, floors: pd.DataFrame, profile: str, s
     ])
 
 
-def _report_markdown(claims: pd.DataFrame, floors: pd.DataFrame, profile: str, runs: dict[str, list[str]],
-                     seeds: list[int]) -> str:
+def _report_markdown(claims: pd.DataFrame, floors: pd.DataFrame, training: pd.DataFrame, profile: str,
+                     runs: dict[str, list[str]], seeds: list[int]) -> str:
     counts = claims.verdict.value_counts().to_dict() if len(claims) else {}
     beat = floors[floors.beats_random_init]
     notebooks = ["runs/01_data.ipynb", "runs/05_claims.ipynb"] + [
@@ -111,6 +129,14 @@ def _report_markdown(claims: pd.DataFrame, floors: pd.DataFrame, profile: str, r
         "![floors](figures/floors.png)",
         "![claims](figures/claims.png)",
         "![curves](figures/curves.png)",
+        "",
+        "## Training health",
+        "",
+        (f"{len(training)} runs, {training.seconds.sum() / 60:.1f} min of pretraining in total "
+         f"({training.ms_per_step.median():.0f} ms/step median). Representation collapse (std of layer-normed "
+         f"target features below the profile's `collapse_std`): "
+         + (", ".join(training[training.collapsed].apply(lambda r: f"{r.regime}/{r.variant}/s{r.seed}", axis=1))
+            or "none") + ". Per-run numbers: [training.csv](training.csv)."),
         "",
         "## What these numbers are",
         "",

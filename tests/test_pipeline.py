@@ -91,3 +91,16 @@ def test_paper_profile_without_data_fails_fast_naming_what_is_missing(tmp_path):
     for d in ("ucf101", "ssv2", "imagenet100", "diving48"):
         assert f"  {d}: expected" in msg
     assert "classInd.txt" in msg and "crcv.ucf.edu" in msg
+
+
+@pytest.mark.slow
+def test_queued_experiment_for_one_variant(workspace):
+    """`dvc exp run --queue -S ...` runs a single-variant change in an isolated copy and `exp show` lists it."""
+    ws = workspace
+    _sh("git add -A && git commit -qm 'after repro'", ws)
+    _sh("dvc exp run --queue -S variants.mgm.guidance.strength=2.5 -n mgm-s25", ws)
+    out = _sh("dvc exp run --run-all", ws)
+    assert "Running stage 'pretrain_single@mgm-0'" in out.stdout + out.stderr
+    assert "Running stage 'pretrain_single@baseline-0'" not in out.stdout + out.stderr
+    table = _sh("dvc exp show --csv", ws).stdout
+    assert "mgm-s25" in table and "2.5" in table
