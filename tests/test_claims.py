@@ -45,3 +45,32 @@ def test_evaluate_claims_pairs_by_seed():
     # paired deltas 2.0, 2.5, 1.5 -> mean 2.0, tight CI, supported (unpaired would be inconclusive)
     assert row.reproduced_mean_pp == pytest.approx(2.0)
     assert row.n_seeds == 3 and row.verdict == "supported" and row.paper_value_pp == pytest.approx(0.30)
+
+
+def test_registry_covers_every_seed_claim_with_the_papers_numbers(repo_root):
+    paper = C.paper_table(repo_root / "data" / "paper_results.csv")
+    covered = {c.seed_claim for c in C.CLAIMS} | {16}  # 16 is structural (structural_claims)
+    assert set(C.SEED_CLAIMS) <= covered
+    value = {c.claim_id: C.paper_delta(paper, c) for c in C.CLAIMS}
+    assert value["fwm_hw_ld_in100"] == pytest.approx(5.92)
+    assert value["fwm_hw_ld_ssv2"] == pytest.approx(3.21)
+    assert value["fwm_hw_ld_d48"] == pytest.approx(-0.30)
+    assert value["ld_ssv2"] == pytest.approx(5.02)
+    assert value["fwm_in100"] == pytest.approx(1.88)
+    assert value["fwm_ld_in100"] == pytest.approx(-10.14)
+    assert -16.5 < value["ac_fac_in100_fac"] < value["ac_fac_in100_ac"] < -13
+    assert {value["kinematic_synmotion_kinematic"], value["kinematic_synmotion_kinematic_0_1"]} == {40.0, 45.0}
+    for v in ("kinematic", "kinematic_0_1", "kinematic_accel", "kinematic_split"):
+        assert -2.9 <= value[f"kinematic_d48_{v}"] <= -2.5
+        assert 1.5 <= value[f"kinematic_in100_{v}"] <= 1.75
+    assert math.isnan(value["fwm_hw_ld_vs_as_released_in100"])  # no paper number: verdict "no paper value"
+    assert C.structural_claims(768, "paper").verdict.iloc[0].startswith("supported")
+
+
+def test_claims_without_runs_say_not_run():
+    paper = pd.DataFrame([["mixed", "baseline", "ssv2", 8.39], ["mixed", "ld", "ssv2", 13.41]],
+                         columns=["regime", "variant", "benchmark", "top1"])
+    metrics = pd.DataFrame([{"regime": "mixed", "variant": "baseline", "seed": 0, "benchmark": "ssv2", "acc_pp": 9.0}])
+    claim = next(c for c in C.CLAIMS if c.claim_id == "ld_ssv2")
+    row = C.evaluate_claims(metrics, paper, "t", [claim]).iloc[0]
+    assert row.verdict == "not run (ld)" and row.n_seeds == 0
