@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from jepa import paths
 from jepa.config import PAPER_BENCHMARK
 
 ANALOGUE = {v: k for k, v in PAPER_BENCHMARK.items()}
@@ -150,13 +151,13 @@ def verdict(paper_value: float, mean: float, half_width: float) -> str:
     return "supported" if np.sign(mean) == np.sign(paper_value) else "contradicted"
 
 
-def load_probe_metrics(folder: str | Path, runs: dict[str, list[str]], seeds: list[int]) -> pd.DataFrame:
+def load_probe_metrics(runs: dict[str, list[str]], seeds: list[int]) -> pd.DataFrame:
     """Long table (regime, variant, seed, analogue, benchmark, acc_pp) for the runs `dvc repro` covers."""
     rows = []
     for regime, variants in runs.items():
         for variant in variants:
             for seed in seeds:
-                path = Path(folder) / f"{regime}-{variant}-s{seed}.json"
+                path = paths.probe_metrics(regime, variant, seed)
                 if not path.exists():
                     raise FileNotFoundError(f"{path}: probe metrics missing for run {regime}/{variant}/seed {seed}")
                 for analogue, res in json.loads(path.read_text()).items():
@@ -165,11 +166,11 @@ def load_probe_metrics(folder: str | Path, runs: dict[str, list[str]], seeds: li
     return pd.DataFrame(rows)
 
 
-def load_floor_metrics(folder: str | Path, seeds: list[int]) -> pd.DataFrame:
+def load_floor_metrics(seeds: list[int]) -> pd.DataFrame:
     """Random-init floors: one value per encoder seed. Raw pixels: one value per probe seed (the only randomness)."""
     rows = []
-    sources = [("random_init", Path(folder) / f"random_init-s{seed}.json", seed) for seed in seeds]
-    sources.append(("pixels", Path(folder) / "pixels.json", None))
+    sources = [("random_init", paths.floor_metrics("random_init", seed), seed) for seed in seeds]
+    sources.append(("pixels", paths.floor_metrics("pixels"), None))
     for floor, path, seed in sources:
         if not path.exists():
             raise FileNotFoundError(f"{path}: {floor} floor metrics missing (seed {seed}); run `dvc repro`")

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from jepa import paths
 from jepa.paths import project_root
 
 BENCHMARKS = ("appearance", "motion", "temporal", "synthetic_motion")
@@ -224,7 +225,7 @@ class RunConfig(Strict):
 
     @property
     def run_id(self) -> str:
-        return f"{self.regime}-{self.variant_name}-s{self.seed}"
+        return paths.run_id(self.regime, self.variant_name, self.seed)
 
 
 def _format_error(err: ValidationError, source: Path) -> str:
