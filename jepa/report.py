@@ -46,6 +46,7 @@ def build(params: Params, profile: str | None = None) -> dict:
     evaluated = claims[claims.n_seeds > 0]
     figs = {"claims": figures.claim_deltas(evaluated) if len(evaluated) else None,
             "floors": figures.floors(floors, metrics, floor_metrics)}
+    figs |= _effect_figures(metrics, floor_metrics, paper, profile)
     curves = _curves(runs, seeds)
     if len(curves):
         figs["curves"] = figures.training_curves(curves)
@@ -57,6 +58,33 @@ def build(params: Params, profile: str | None = None) -> dict:
                .apply(tuple, axis=1).map(lambda t: "/".join(t)).tolist()}
     write_text(reports / "summary.json", json.dumps(summary, indent=2, sort_keys=True) + "\n")
     return {"claims": claims, "floors": floors, "training": training, "figures": figs, "summary": summary}
+
+
+# figure key -> one-line caption; REPORT.md lists them in this order
+EFFECT_FIGURES = {
+    "tradeoff": "Mixed regime, per variant: change on ImageNet-100 (x) against SSv2 (y) vs the mixed baseline, in pp; "
+                "paper points beside ours (95% CI over seeds) where the variant was run.",
+    "delta_heatmap": "Every variant's change vs its regime's baseline on every benchmark (pp), paper beside "
+                     "reproduced; grey cells are not in the paper's table or not run here.",
+    "synthetic_motion": "Synthetic motion discrimination (the paper's Table 4, UCF-101 regime): absolute accuracy, "
+                        "paper beside reproduced, with our random-init and raw-pixel floors and chance (12.5%).",
+}
+
+
+def _effect_figures(metrics: pd.DataFrame, floor_metrics: pd.DataFrame, paper: pd.DataFrame,
+                    profile: str) -> dict:
+    """Per-variant paper-vs-reproduced figures (issue 8): they show the variants the claims table only counts."""
+    deltas = C.variant_deltas(metrics, paper, profile)
+    return {"tradeoff": figures.tradeoff_scatter(C.tradeoff_points(deltas, "mixed"), profile),
+            "delta_heatmap": figures.delta_heatmap(deltas, profile),
+            "synthetic_motion": figures.accuracy_bars(C.benchmark_accuracy(metrics, paper, "single"),
+                                                      C.floor_summary(floor_metrics, "synthetic_motion"), profile)}
+
+
+def _captioned_figures(captions: dict[str, str]) -> list[str]:
+    """Markdown lines: each figure followed by its one-line caption."""
+    return [line for key, caption in captions.items()
+            for line in (f"![{key}](figures/{key}.png)", "", f"*{caption}*", "")]
 
 
 def _training_table(runs: dict[str, list[str]], seeds: list[int]) -> pd.DataFrame:
@@ -142,6 +170,9 @@ def _report_markdown(claims: pd.DataFrame, floors: pd.DataFrame, training: pd.Da
         "![claims](figures/claims.png)",
         "![curves](figures/curves.png)",
         "",
+        "## Per variant: paper beside reproduced",
+        "",
+        *_captioned_figures(EFFECT_FIGURES),
         "## Training health",
         "",
         (f"{len(training)} runs, {training.seconds.sum() / 60:.1f} min of pretraining in total "
