@@ -5,8 +5,12 @@ backend (whole-video sequential reads and training-style 16-frame stride-2 clips
 the clip loader's rate for the tiny profile (8 frames, 32x32 after resize, batch 32,
 DataLoader workers) and compares it with the rate a training step consumes clips
 (default 32 clips per 0.106 s step, ~300 clips/s, the tiny profile on 2 threads).
+It then builds a frame cache (jepa.data.frame_cache) of the same clips and measures the
+cache build rate (each clip decoded once) and the rate of the cached loader (memory-mapped
+uint8 + training augmentation), which issue 6 requires to be >= --ahead (3) x consumption.
 
     python benchmarks/decode.py [--step-seconds 0.106] [--workers 2] [--out reports/benchmarks/decode.csv]
+    python benchmarks/decode.py --cache-only   # only the frame-cache rows (skips the slow live decoding)
 
 Writes one CSV row per measurement and prints a short table.
 """
@@ -27,6 +31,7 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader
 
+from jepa.data.frame_cache import CachedClipDataset, ClipSpec, build_cache
 from jepa.data.video import frame_counter_clip, read_clip, stride_indices, write_video
 from jepa.data.video_dataset import VideoClipDataset
 
@@ -85,6 +90,32 @@ def loader_rate(path: Path, backend: str, workers: int, batch: int, batches: int
     return batch * batches / (time.perf_counter() - start)
 
 
+def cache_rates(path: Path, folder: Path, workers: int, batch: int, batches: int, clips: int, needed: float,
+                ahead: float) -> list[dict]:
+    """Build a cache of `clips` 8x32x32 clips of `path` once, then time the cached training loader."""
+    index = pd.DataFrame(dict(path=[str(path)] * clips, label=0))
+    start = time.perf_counter()
+    build_cache(index, folder / "cache", ClipSpec(8, 32, "stride", stride=2))
+    build = clips / (time.perf_counter() - start)
+    dataset = CachedClipDataset(folder / "cache", train=True)
+    sampler = torch.utils.data.RandomSampler(dataset, replacement=True, num_samples=batch * (batches + 1))
+    loader = DataLoader(dataset, batch_size=batch, sampler=sampler, num_workers=workers, persistent_workers=False)
+    iterator = iter(loader)
+    next(iterator)  # worker start-up is not part of the steady rate
+    start = time.perf_counter()
+    for _ in range(batches):
+        next(iterator)
+    rate = batch * batches / (time.perf_counter() - start)
+    verdict = "meets" if rate >= ahead * needed else "MISSES"
+    return [
+        dict(measure="cache_build_clips", backend="pyav", gop="-", value=build, unit="clips/s",
+             note=f"{clips} clips decoded once to 8x32x32 uint8 (one process)"),
+        dict(measure="cache_loader_clips", backend="cache", gop="-", value=rate, unit="clips/s",
+             note=f"batch {batch}, {workers} workers, train augmentation; x{rate / needed:.2f} of the "
+                  f"{needed:.0f} clips/s training needs, {verdict} the {ahead:g}x target ({ahead * needed:.0f})"),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--frames", type=int, default=128)
@@ -95,6 +126,10 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=6, help="timed loader batches")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--short-gop", type=int, default=16, help="keyframe interval of the re-encoded variant")
+    parser.add_argument("--cache-clips", type=int, default=64, help="clips in the benchmark frame cache")
+    parser.add_argument("--cache-batches", type=int, default=30, help="timed batches of the cached loader")
+    parser.add_argument("--ahead", type=float, default=3.0, help="how far ahead of training the loader must be")
+    parser.add_argument("--cache-only", action="store_true", help="only the frame-cache measurements")
     parser.add_argument("--out", default="reports/benchmarks/decode.csv")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -103,7 +138,7 @@ def main() -> None:
     needed = args.batch / args.step_seconds
     rows: list[dict] = []
     with tempfile.TemporaryDirectory() as folder:
-        for gop in (None, args.short_gop):
+        for gop in () if args.cache_only else (None, args.short_gop):
             label = str(gop) if gop else "250"
             path = make_clip(Path(folder) / f"bench_gop{label}.mp4", args.frames, args.size, gop)
             for backend in backends:
@@ -113,6 +148,9 @@ def main() -> None:
                 rows.append(dict(measure="loader_clips", backend=backend, gop=label, value=rate, unit="clips/s",
                                  note=f"8x32x32 clips from {args.size}px, batch {args.batch}, {args.workers} "
                                       f"workers; x{rate / needed:.2f} of the {needed:.0f} clips/s training needs"))
+        path = make_clip(Path(folder) / "bench_cache.mp4", args.frames, args.size)
+        rows += cache_rates(path, Path(folder), args.workers, args.batch, args.cache_batches, args.cache_clips,
+                            needed, args.ahead)
     rows.append(dict(measure="training_consumption", backend="-", gop="-", value=needed, unit="clips/s",
                      note=f"{args.batch} clips per {args.step_seconds} s step"))
     environment = f"{platform.machine()}, {os.cpu_count()} cpus, torch {torch.__version__}"
@@ -121,6 +159,10 @@ def main() -> None:
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    if args.cache_only and out.is_file():  # keep the live-decoding rows measured before, replace the cache rows
+        with open(out, newline="") as handle:
+            kept = [row for row in csv.DictReader(handle) if not row["measure"].startswith(("cache_", "training_"))]
+        rows = [{**row, "value": float(row["value"])} for row in kept] + rows
     with open(out, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=["measure", "backend", "gop", "value", "unit", "note",
                                                     "environment"])

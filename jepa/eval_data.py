@@ -34,8 +34,9 @@ def build(profile: ProfileCfg, out_dir: str | Path, seed: int = 0) -> dict:
 
         # Fail fast, before any training stage starts, with what is missing and where it comes from.
         check_raw_data(profile.data.root, sorted(set(REGIME_DATASETS["mixed"]) | set(EVAL_DATASETS)))
-        raise NotImplementedError("probing on the real evaluation datasets is not wired into the data stage yet "
-                                  "(indexes: `python -m jepa.data index`; loaders: jepa.data.video_dataset)")
+        from jepa.data.real_eval import build_eval_sets  # indexes -> frame caches -> the same ClipSet files
+
+        return build_eval_sets(profile, out_dir, seed)
     out_dir = Path(out_dir)
     m, d = profile.model, profile.data
     manifest = {}

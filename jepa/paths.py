@@ -58,3 +58,13 @@ def figures_dir() -> Path:
 
 def paper_results() -> Path:
     return root() / "data" / "paper_results.csv"
+
+
+def frame_cache_dir(key: str) -> Path:
+    """One pre-decoded frame cache (jepa.data.frame_cache; key from frame_cache.cache_key)."""
+    return root() / "data" / "generated" / "frame_cache" / key
+
+
+def real_eval_dir() -> Path:
+    """Indexes of the real evaluation and few-shot sets (paper profile), next to their caches."""
+    return root() / "data" / "generated" / "real_index"

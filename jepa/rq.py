@@ -62,7 +62,13 @@ QUESTIONS = {
 
 
 def fewshot_clips(kind: str, profile: ProfileCfg, n_per_class: int = 20, seed: int = 0):
-    """The held-out (test) classes of a synthetic few-shot set, after checking no pretraining source makes them."""
+    """The held-out (test) classes of a synthetic few-shot set, after checking no pretraining source makes them.
+
+    At paper scale (data.source real) the Kinetics-100 test classes / EPIC-100 unseen verbs instead."""
+    if profile.data.source == "real":
+        from jepa.data.real_eval import fewshot_clips as real_fewshot_clips
+
+        return real_fewshot_clips(kind, profile, n_per_class, seed)
     from jepa.data import synthetic
 
     test = synthetic.FEWSHOT_SPLITS[kind]["test"]
@@ -94,7 +100,12 @@ def pooled_features(encoder_path: Path, videos: np.ndarray) -> torch.Tensor:
 def score(question: Question, params: Params, profile: ProfileCfg, n_episodes: int = 1000) -> pd.DataFrame:
     """Per-episode accuracies (long table) of every available run of the question."""
     clips = fewshot_clips(question.fewshot_set, profile)
-    eps = episodes(clips.labels, question.fewshot_set, n_episodes)
+    kind = question.fewshot_set
+    if profile.data.source == "real":  # real sets get their own saved episodes, never the synthetic ones
+        from jepa.data.real_eval import REAL_FEWSHOT_SETS
+
+        kind = REAL_FEWSHOT_SETS[kind]
+    eps = episodes(clips.labels, kind, n_episodes)
     available = {"single": params.run.single, "mixed": params.run.mixed}
     rows = []
     for regime, variant in question.runs:

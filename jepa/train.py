@@ -221,6 +221,9 @@ def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = 
                "final_target_std": history[-1]["target_std"] if history else None}
     summary["collapsed"] = bool(summary["final_target_std"] is not None
                                 and summary["final_target_std"] < t_cfg.collapse_std)
+    stats = getattr(stream, "stats", None)  # real-data loader: clips served, bad files skipped and which
+    if stats is not None:
+        summary["data"] = stats.as_dict()
     if rank == 0 and last_step == t_cfg.steps:
         encoder = target if target is not None else model.encoder
         torch_save(out_dir / "encoder.pt", {"encoder": encoder.state_dict(), "model_cfg": cfg.profile.model.model_dump(),

@@ -1,4 +1,5 @@
 """`python -m jepa.data index --dataset NAME --root DIR --out FILE.csv [--split ...]`
+`python -m jepa.data cache --index FILE.csv --out DIR --frames 8 --size 32 [--sampling ...]`
 
 Builds a normalized clip index (see jepa.data.indexes) from a dataset's official
 annotations, writes it atomically (a crashed or interrupted run never leaves a half-written
@@ -66,11 +67,47 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("--class-list", help="ImageNet-100 synset list (default: root/imagenet100.txt or CMC's)")
     index.add_argument("--segment-unit", choices=["sec", "frame"], help="EPIC-100 segment unit (default sec)")
     index.add_argument("--top", type=int, default=10, help="how many classes to list")
+    cache = commands.add_parser("cache", help="decode an index once into a memory-mapped frame cache")
+    cache.add_argument("--index", required=True, help="index CSV written by `index`")
+    cache.add_argument("--out", required=True, help="cache folder (e.g. data/generated/frame_cache/<key>)")
+    cache.add_argument("--frames", type=int, required=True, help="frames per clip (model.frames)")
+    cache.add_argument("--size", type=int, required=True, help="frame side after resize + centre crop (model.img_size)")
+    cache.add_argument("--sampling", choices=["uniform", "stride", "fps"], default="uniform")
+    cache.add_argument("--stride", type=float, default=2.0, help="frame stride for --sampling stride")
+    cache.add_argument("--fps", type=float, help="target frame rate for --sampling fps")
+    cache.add_argument("--split", help="only rows of this split")
+    cache.add_argument("--max-bad-fraction", type=float, default=0.01, help="stop when more of the index is bad")
+    cache.add_argument("--workers", type=int, default=1, help="decoding processes")
+    cache.add_argument("--shard-size", type=int, default=256, help="clips per .npy shard")
     return parser
+
+
+def cache_main(args: argparse.Namespace) -> int:
+    """Build a frame cache; print counts and every skipped file; exit 2 above the bad-file tolerance."""
+    from jepa.data.frame_cache import ClipSpec, build_cache
+    from jepa.data.video_dataset import TooManyBadFilesError
+
+    try:
+        df = pd.read_csv(args.index)
+        if args.split:
+            df = df[df["split"] == args.split].reset_index(drop=True)
+        spec = ClipSpec(args.frames, args.size, args.sampling, args.stride, args.fps)
+        result = build_cache(df, args.out, spec, max_bad_fraction=args.max_bad_fraction, shard_size=args.shard_size,
+                             workers=args.workers)
+    except (TooManyBadFilesError, ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {result.out}")
+    print(f"{result.cached} of {result.total} clips cached, {result.num_bad} bad files skipped")
+    for path, reason in result.bad_files.items():
+        print(f"  bad: {path}: {reason}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "cache":
+        return cache_main(args)
     options = {key: getattr(args, key) for key in ("splits", "fold", "split_dir", "split_file", "class_list",
                                                    "segment_unit")}
     accepted = inspect.signature(READERS[args.dataset]).parameters
