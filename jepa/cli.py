@@ -1,4 +1,5 @@
-"""Command line: `python -m jepa.cli pretrain ...` (also the entry point for torchrun / DDP)."""
+"""Command line: `python -m jepa.cli pretrain ...` (also the entry point for torchrun / DDP) and
+`python -m jepa.cli sweep-args` (the `-S` overrides that make `run` list every variant: the full sweep)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", default=None, help="profile name (default: params.yaml's `profile`)")
     p.add_argument("--out", default=None, help="run folder (default: runs/REGIME/VARIANT/sSEED)")
     p.add_argument("--live", default=None, help="dvclive folder (default: reports/live/RUN_ID)")
+    sub.add_parser("sweep-args", help="print `dvc exp run` overrides that list every variant in both regimes")
     args = parser.parse_args(argv)
+    if args.command == "sweep-args":
+        print(" ".join(sweep_args()))
+        return 0
 
     from jepa import paths
     from jepa.config import load_run
@@ -34,6 +39,15 @@ def main(argv: list[str] | None = None) -> int:
     summary = pretrain(cfg, out, live)
     print(summary)
     return 0
+
+
+def sweep_args(params=None) -> list[str]:
+    """`-S run.single=[...]` and `-S run.mixed=[...]` naming every variant defined for each regime."""
+    from jepa.config import load_params
+
+    params = params or load_params()
+    lists = {r: [k for k, v in params.variants.items() if r in v.regimes] for r in ("single", "mixed")}
+    return [f"-S run.{r}=[{','.join(names)}]" for r, names in lists.items()]
 
 
 if __name__ == "__main__":

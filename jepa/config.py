@@ -194,11 +194,37 @@ class RunList(Strict):
     seeds: list[int]
 
 
+class TrialCfg(Strict):
+    """One calibration trial: dotted overrides of the base profile (``train.steps: 2500``)."""
+
+    note: str = ""
+    overrides: dict[str, Any] = {}
+
+
+class CalibrationCfg(Strict):
+    """The calibration study (issue 4): screen every trial on `screen_seeds`, finalists on `final_seeds`."""
+
+    base: str = "tiny"
+    regime: Literal["single", "mixed"] = "single"
+    screen_seeds: list[int] = [0]
+    final_seeds: list[int] = [0, 1, 2]
+    trials: dict[str, TrialCfg] = {}
+    finalists: list[str] = []
+
+    @model_validator(mode="after")
+    def _known(self) -> "CalibrationCfg":
+        unknown = [f for f in self.finalists if f not in self.trials]
+        if unknown:
+            raise ValueError(f"finalists {unknown} are not trials; known: {sorted(self.trials)}")
+        return self
+
+
 class Params(Strict):
     profile: str
     run: RunList
     profiles: dict[str, ProfileCfg]
     variants: dict[str, VariantCfg]
+    calibration: CalibrationCfg = CalibrationCfg()
 
     @model_validator(mode="after")
     def _references(self) -> "Params":

@@ -59,3 +59,16 @@ def test_unknown_objective_names_its_path():
         build_objectives({"not_a_loss": {}}, 8, where="variants.x.terms")
     with pytest.raises(ConfigError, match=r"delta: unknown argument\(s\) \['wieght'\]"):
         build_objectives({"delta": {"wieght": 1.0}}, 8)
+
+
+def test_full_sweep_overrides_list_every_variant_of_each_regime():
+    from jepa.cli import sweep_args
+
+    params = load_params()
+    args = dict(a.removeprefix("-S ").split("=", 1) for a in sweep_args(params))
+    for regime in ("single", "mixed"):
+        listed = args[f"run.{regime}"].strip("[]").split(",")
+        assert set(listed) == {k for k, v in params.variants.items() if regime in v.regimes}
+    # the overrides must validate as a run list
+    load_params(overrides={"run": {"single": args["run.single"].strip("[]").split(","),
+                                   "mixed": args["run.mixed"].strip("[]").split(","), "seeds": [0]}})

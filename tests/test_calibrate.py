@@ -1,0 +1,80 @@
+"""Calibration study logic: overrides, the separated-CI rule, the choice, the plan and the cache."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from jepa import calibrate
+from jepa.config import CalibrationCfg, ConfigError, load_params
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return load_params().profiles["tiny"]
+
+
+def test_overrides_replace_nested_keys_and_keep_the_rest(tiny):
+    p = calibrate.apply_overrides(tiny, {"train.steps": 2500, "train.ema": [0.9995, 1.0], "model.pred_depth": 4})
+    assert (p.train.steps, p.train.ema, p.model.pred_depth) == (2500, (0.9995, 1.0), 4)
+    assert p.train.lr == tiny.train.lr and p.model.embed_dim == tiny.model.embed_dim
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"train.stepz": 3}, "unknown key 'stepz'"),
+    ({"trian.steps": 3}, "'trian' is not a section"),
+    ({"model.img_size": 30}, "not a multiple of patch"),
+    ({"mask.ratio": [0.9, 0.5]}, "0 < min <= max < 1"),
+])
+def test_bad_overrides_name_the_key(tiny, overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        calibrate.apply_overrides(tiny, overrides)
+
+
+def _rows(trial, pre, rnd, minutes=2.0):
+    out = []
+    for s, (p, r) in enumerate(zip(pre, rnd)):
+        row = {"trial": trial, "seed": s, "train_seconds": 60 * minutes, "eval_seconds": 0.0, "ms_per_step": 100.0,
+               "steps": 1000}
+        for task in ("appearance", "motion", "temporal", "synthetic_motion"):
+            row |= {f"{task}_pretrained": p, f"{task}_random_init": r, f"{task}_pixels": 0.2}
+        out.append(row)
+    return out
+
+
+def test_summary_separation_needs_non_overlapping_cis():
+    rows = pd.DataFrame(_rows("clear", [0.50, 0.52, 0.51], [0.30, 0.31, 0.29])
+                        + _rows("overlap", [0.40, 0.55, 0.30], [0.30, 0.33, 0.36]))
+    s = calibrate.summarize(rows).set_index(["trial", "analogue"])
+    assert s.loc[("clear", "motion"), "beats_random_init"]
+    assert not s.loc[("overlap", "motion"), "beats_random_init"]
+    assert s.loc[("clear", "motion"), "gain_pp"] == pytest.approx(100 * np.mean([0.20, 0.21, 0.22]))
+    # 95% t-interval over 3 seeds: t(0.975, 2) * sd / sqrt(3)
+    assert s.loc[("clear", "motion"), "pretrained_ci95"] == pytest.approx(4.303 * 1.0 / np.sqrt(3), rel=1e-3)
+
+
+def test_one_seed_never_counts_as_separated():
+    s = calibrate.summarize(pd.DataFrame(_rows("screen", [0.9], [0.1])))
+    assert not s.beats_random_init.any() and s.pretrained_ci95.isna().all()
+
+
+def test_choice_is_the_cheapest_trial_that_clears_two_analogues_on_three_seeds():
+    rows = pd.DataFrame(_rows("slow", [0.5, 0.52, 0.51], [0.3, 0.31, 0.29], minutes=6)
+                        + _rows("fast", [0.5, 0.52, 0.51], [0.3, 0.31, 0.29], minutes=2)
+                        + _rows("fast_fails", [0.3, 0.31, 0.29], [0.3, 0.31, 0.29], minutes=1))
+    assert calibrate.choose(calibrate.summarize(rows)) == "fast"
+    assert calibrate.choose(calibrate.summarize(pd.DataFrame(_rows("x", [0.3] * 3, [0.3] * 3)))) is None
+
+
+def test_plan_screens_every_trial_and_adds_finalist_seeds_once():
+    cal = CalibrationCfg(trials={"a": {}, "b": {}}, finalists=["b"], screen_seeds=[0], final_seeds=[0, 1, 2])
+    assert calibrate.planned(cal) == [("a", 0), ("b", 0), ("b", 1), ("b", 2)]
+    with pytest.raises(ValueError, match="finalists"):
+        CalibrationCfg(trials={"a": {}}, finalists=["zzz"])
+
+
+def test_run_trial_returns_the_cached_row_without_training(tmp_path, tiny):
+    key = calibrate._digest(tiny.model_dump(), "single", 0)
+    cached = tmp_path / f"reference-s0-{key}.json"
+    cached.write_text('{"trial": "reference", "seed": 0, "cached": true}')
+    row = calibrate.run_trial("reference", {}, 0, tiny, tmp_path, tmp_path / "work")
+    assert row["cached"] and not (tmp_path / "work").exists()
