@@ -319,9 +319,10 @@ def calibration(summary: pd.DataFrame):
         ax.plot([], [], "o", color="#264653", label="pretrained")
         ax.plot([], [], "o", color="#2a9d8f", label="pretrained, CIs separated from init")
         ax.set_title(task)
-        ax.set_xlabel("probe top-1 accuracy (%)")
-    axes[0].set_yticks(y, [f"{t} ({summary[summary.trial == t].seeds.iloc[0]} seeds, "
-                           f"{summary[summary.trial == t].minutes_per_run.iloc[0]:.1f} min)" for t in order])
+    fig.supxlabel("probe top-1 accuracy (%)")
+    first = summary.groupby("trial").first()
+    axes[0].set_yticks(y, [f"{t} ({first.seeds[t]} seed{'s' if first.seeds[t] > 1 else ''}, "
+                           f"{first.minutes_per_run[t]:.1f} min)" for t in order])
     axes[0].invert_yaxis()
     axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1, 1))
     fig.suptitle("Calibration: pretrained baseline vs its floors, per trial (cheapest first)")
