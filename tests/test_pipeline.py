@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -109,3 +110,29 @@ def test_queued_experiment_for_one_variant(workspace):
     assert "Running stage 'pretrain_single@baseline-0'" not in out.stdout + out.stderr
     table = _sh("dvc exp show --csv", ws).stdout
     assert "mgm-s25" in table and "2.5" in table
+
+
+@pytest.mark.slow
+def test_calibration_study_is_its_own_pipeline_and_caches_trials(workspace):
+    ws = workspace
+    assert not (ws / "reports/calibration/summary.csv").exists()  # the default `dvc repro` leaves it alone
+    params = yaml.safe_load((ws / "params.yaml").read_text())
+    params["calibration"] = {"base": "smoke", "regime": "single", "screen_seeds": [0], "final_seeds": [0, 1],
+                             "trials": {"reference": {}, "short": {"overrides": {"train.steps": 4}}},
+                             "finalists": ["reference"]}
+    (ws / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    _sh("dvc repro benchmarks/calibration/dvc.yaml", ws)
+    runs = pd.read_csv(ws / "reports/calibration/runs.csv")
+    assert sorted(zip(runs.trial, runs.seed)) == [("reference", 0), ("reference", 1), ("short", 0)]
+    assert set(runs.steps) == {4, 6}
+    summary = pd.read_csv(ws / "reports/calibration/summary.csv")
+    assert len(summary) == 2 * 4 and summary.set_index("trial").seeds.to_dict() == {"reference": 2, "short": 1}
+    assert (ws / "reports/calibration/calibration.png").exists()
+    assert "No trial" in (ws / "reports/calibration/calibration.md").read_text()  # 2 seeds can never qualify
+    # one more final seed trains only that run; the finished ones come from the cache
+    params["calibration"]["final_seeds"] = [0, 1, 2]
+    (ws / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    before = {p.name: p.stat().st_mtime_ns for p in (ws / "reports/calibration/trials").iterdir()}
+    _sh("dvc repro benchmarks/calibration/dvc.yaml", ws)
+    after = {p.name: p.stat().st_mtime_ns for p in (ws / "reports/calibration/trials").iterdir()}
+    assert len(after) == 4 and all(after[k] == v for k, v in before.items())
