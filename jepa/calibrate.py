@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from jepa import eval_data, evaluate
-from jepa.config import BENCHMARKS, ConfigError, ProfileCfg, RunConfig, VariantCfg, load_params  # noqa: F401
+from jepa.claims import ci_separated, mean_ci
+from jepa.config import BENCHMARKS, ConfigError, ProfileCfg, RunConfig, VariantCfg
 from jepa.io import read_json, write_json
 
 
@@ -109,13 +109,6 @@ def load_rows(results_dir: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _t_ci(values: np.ndarray) -> float:
-    values = np.asarray(values, float)
-    if len(values) < 2:
-        return float("nan")
-    return float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
-
-
 def summarize(rows: pd.DataFrame) -> pd.DataFrame:
     """One row per (trial, analogue): pretrained and floors in pp with 95% t-CIs over seeds,
     the paired gain over the random init, and whether the CIs of pretrained and random init separate."""
@@ -123,14 +116,12 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
     for trial, g in rows.groupby("trial", sort=False):
         for task in BENCHMARKS:
             pre, rnd, pix = (100 * g[f"{task}_{k}"].to_numpy() for k in ("pretrained", "random_init", "pixels"))
-            pre_ci, rnd_ci = _t_ci(pre), _t_ci(rnd)
-            gain = pre - rnd
-            separated = bool(len(g) >= 2 and pre.mean() - pre_ci > rnd.mean() + rnd_ci)
+            (pre_m, pre_ci), (rnd_m, rnd_ci), (gain_m, gain_ci) = mean_ci(pre), mean_ci(rnd), mean_ci(pre - rnd)
             out.append({"trial": trial, "analogue": task, "seeds": len(g),
-                        "pretrained_pp": pre.mean(), "pretrained_ci95": pre_ci,
-                        "random_init_pp": rnd.mean(), "random_init_ci95": rnd_ci,
-                        "pixels_pp": pix.mean(), "gain_pp": gain.mean(), "gain_ci95": _t_ci(gain),
-                        "beats_random_init": separated,
+                        "pretrained_pp": pre_m, "pretrained_ci95": pre_ci,
+                        "random_init_pp": rnd_m, "random_init_ci95": rnd_ci,
+                        "pixels_pp": pix.mean(), "gain_pp": gain_m, "gain_ci95": gain_ci,
+                        "beats_random_init": ci_separated(pre_m, pre_ci, rnd_m, rnd_ci),
                         "minutes_per_run": (g["train_seconds"] + g["eval_seconds"]).mean() / 60,
                         "ms_per_step": g["ms_per_step"].mean(), "steps": int(g["steps"].iloc[0])})
     return pd.DataFrame(out)

@@ -13,7 +13,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.transforms import Bbox  # noqa: E402
 
-from jepa.config import PAPER_BENCHMARK  # noqa: E402
+from jepa.claims import ANALOGUE as ANALOGUE_OF  # noqa: E402  (paper benchmark -> synthetic analogue)
 from jepa.io import atomic_write  # noqa: E402
 
 sns.set_theme(style="whitegrid", context="notebook")
@@ -124,7 +124,6 @@ def fewshot_runs(per_episode: pd.DataFrame, title: str):
 PAPER_COLOR, OURS_COLOR = "#264653", "#e76f51"
 BENCHMARK_LABEL = {"diving48": "Diving-48", "imagenet100": "ImageNet-100", "ssv2": "SSv2",
                    "synthetic_motion": "Synthetic motion"}
-ANALOGUE_OF = {bench: analogue for analogue, bench in PAPER_BENCHMARK.items()}
 
 
 def _bench_label(bench: str, analogue: bool = False) -> str:

@@ -23,14 +23,13 @@
 progress = True
 
 # %%
-import pandas as pd
-
 from jepa import calibrate, figures
+from jepa.config import load_params
 from jepa.io import write_json, write_text
 from jepa.paths import root
 
 out = root() / "reports" / "calibration"
-params = calibrate.load_params()
+params = load_params()
 rows = calibrate.run_study(params, out / "trials", root() / "data" / "generated" / "calibration", progress)
 summary = calibrate.summarize(rows)
 chosen = calibrate.choose(summary)
