@@ -22,7 +22,6 @@ the same tolerance and error as the live loader (jepa.data.video_dataset).
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import tempfile
@@ -37,7 +36,8 @@ from torch.utils.data import Dataset
 from torchvision.transforms import v2
 
 from jepa.data.video import VideoDecodeError, is_image, read_clip
-from jepa.data.video_dataset import TooManyBadFilesError, VideoClipDataset, clip_transform
+from jepa.data.video_dataset import (TooManyBadFilesError, VideoClipDataset, augment, bad_files_allowed, bad_listing,
+                                     clip_transform)
 
 CACHE_VERSION = 1
 MANIFEST, INDEX = "manifest.json", "index.csv"
@@ -155,7 +155,7 @@ def build_cache(
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     decoder = _Decoder(index, spec, backend, root)
-    allowed = max(1, math.floor(max_bad_fraction * len(index)))
+    allowed = bad_files_allowed(len(index), max_bad_fraction)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
         bad: dict[str, str] = {}
@@ -209,12 +209,6 @@ def _swap_into_place(work: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def bad_listing(bad: dict[str, str], limit: int = 20) -> str:
-    shown = [f"  {path}: {reason}" for path, reason in list(bad.items())[:limit]]
-    more = f"\n  ... and {len(bad) - limit} more" if len(bad) > limit else ""
-    return "bad files:\n" + "\n".join(shown) + more
-
-
 # ----------------------------------------------------------------------------- reading
 
 
@@ -239,6 +233,14 @@ class FrameCache:
     @staticmethod
     def exists(folder: str | Path) -> bool:
         return (Path(folder) / MANIFEST).is_file()
+
+    @classmethod
+    def matching(cls, folder: str | Path, spec: ClipSpec) -> "FrameCache | None":
+        """The cache at `folder` if one exists with this clip spec, else None (then it must be (re)built)."""
+        if not cls.exists(folder):
+            return None
+        cache = cls(folder)
+        return cache if cache.spec == spec else None
 
     @property
     def bad_files(self) -> dict[str, str]:
@@ -267,10 +269,10 @@ class CachedClipDataset(Dataset):
     clips get the same per-(seed, epoch, item) random-resized crop and flip.
     """
 
-    def __init__(self, folder: str | Path, train: bool = True, seed: int = 0,
+    def __init__(self, folder: str | Path | FrameCache, train: bool = True, seed: int = 0,
                  scale: tuple[float, float] = (0.3, 1.0), ratio: tuple[float, float] = (0.75, 1.35),
                  flip: bool = True) -> None:
-        self.cache = FrameCache(folder)
+        self.cache = folder if isinstance(folder, FrameCache) else FrameCache(folder)
         self.train, self.seed, self.epoch = train, seed, 0
         self.transform = clip_transform(self.cache.spec.size, None, train, scale, ratio, flip)
 
@@ -286,11 +288,5 @@ class CachedClipDataset(Dataset):
         return self.cache.bad_files
 
     def __getitem__(self, item: int) -> tuple[torch.Tensor, int]:
-        from torchvision import tv_tensors
-
         frames = torch.from_numpy(np.array(self.cache.clip(item)))
-        video = tv_tensors.Video(frames.permute(0, 3, 1, 2))
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(np.random.default_rng([self.seed, self.epoch, item, 1]).integers(2**62)))
-            video = self.transform(video)
-        return video.as_subclass(torch.Tensor).permute(1, 0, 2, 3).contiguous(), int(self.cache.labels[item])
+        return augment(self.transform, frames, self.seed, self.epoch, item), int(self.cache.labels[item])

@@ -112,8 +112,9 @@ class RealStream:
         for name in names:
             key = cache_key(name, "train", spec)
             folder = Path(cache_root) / key if cache_root is not None else paths.frame_cache_dir(key)
-            if FrameCache.exists(folder) and FrameCache(folder).spec == spec:
-                ds = CachedClipDataset(folder, train=True, seed=cfg.seed)
+            cache = FrameCache.matching(folder, spec)
+            if cache is not None:
+                ds = CachedClipDataset(cache, train=True, seed=cfg.seed)
                 sources.append("cache")
             else:
                 index = read_index(name, Path(p.data.root) / name, splits="train")

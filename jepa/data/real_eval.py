@@ -70,10 +70,9 @@ def cached(rows: pd.DataFrame, key: str, spec: ClipSpec, cache_root: Path | None
            max_bad_fraction: float = 0.01) -> FrameCache:
     """The frame cache of exactly these rows, reused when an existing one covers the same files."""
     folder = (Path(cache_root) / key) if cache_root is not None else paths.frame_cache_dir(key)
-    if FrameCache.exists(folder):
-        cache = FrameCache(folder)
-        if cache.spec == spec and set(cache.index["path"]) | set(cache.bad_files) == set(map(str, rows["path"])):
-            return cache
+    cache = FrameCache.matching(folder, spec)
+    if cache is not None and set(cache.index["path"]) | set(cache.bad_files) == set(map(str, rows["path"])):
+        return cache
     build_cache(rows, folder, spec, max_bad_fraction=max_bad_fraction, workers=workers)
     return FrameCache(folder)
 

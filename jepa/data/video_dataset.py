@@ -68,6 +68,28 @@ def clip_transform(
     return v2.Compose(steps)
 
 
+def bad_files_allowed(total: int, max_bad_fraction: float) -> int:
+    """How many unreadable clips a loader or cache build tolerates (always at least one)."""
+    return max(1, math.floor(max_bad_fraction * total))
+
+
+def bad_listing(reasons: dict[str, str], limit: int = 20) -> str:
+    """The bad files and why, for an error message (the first `limit` of them)."""
+    shown = [f"  {path}: {reason}" for path, reason in list(reasons.items())[:limit]]
+    more = f"\n  ... and {len(reasons) - limit} more" if len(reasons) > limit else ""
+    return "bad files:\n" + "\n".join(shown) + more
+
+
+def augment(transform: v2.Transform, frames: torch.Tensor, seed: int, epoch: int, item: int) -> torch.Tensor:
+    """uint8 T x H x W x C -> float C x T x H x W through `transform`, its randomness a function of
+    (seed, epoch, item) only, so a clip is the same in any worker and after a resume."""
+    video = tv_tensors.Video(frames.permute(0, 3, 1, 2))  # T x C x H x W for v2
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(np.random.default_rng([seed, epoch, item, 1]).integers(2**62)))
+        video = transform(video)
+    return video.as_subclass(torch.Tensor).permute(1, 0, 2, 3).contiguous()
+
+
 class VideoClipDataset(Dataset):
     """Clips as float tensors C x T x H x W with an integer label.
 
@@ -163,7 +185,7 @@ class VideoClipDataset(Dataset):
             except (VideoDecodeError, ValueError) as error:
                 self._record_bad(candidate, error)
         raise TooManyBadFilesError(f"item {item}: {self.max_replacements} replacement clips failed too; "
-                                   + self._bad_listing())
+                                   + bad_listing(self.bad_reasons))
 
     def load(self, item: int) -> torch.Tensor:
         """Decode and transform one clip without any fallback (raises on a bad file)."""
@@ -173,11 +195,7 @@ class VideoClipDataset(Dataset):
             frames = read_clip(path, np.zeros(self.num_frames, dtype=np.int64), self.backend)
         else:
             frames = read_clip(path, self.frame_indices(item, rng), self.backend)
-        video = tv_tensors.Video(torch.from_numpy(frames).permute(0, 3, 1, 2))  # T x C x H x W for v2
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(np.random.default_rng([self.seed, self.epoch, item, 1]).integers(2**62)))
-            video = self.transform(video)
-        return video.as_subclass(torch.Tensor).permute(1, 0, 2, 3).contiguous()
+        return augment(self.transform, torch.from_numpy(frames), self.seed, self.epoch, item)
 
     def frame_indices(self, item: int, rng: np.random.Generator | None = None) -> np.ndarray:
         """Which frames of the file make the clip of `item` (segment restriction included)."""
@@ -203,14 +221,8 @@ class VideoClipDataset(Dataset):
             with open(self.bad_log, "a", encoding="utf-8") as log_file:  # one short append per bad file
                 log_file.write(f"{path}\t{reason}\n")
         log.warning("skipping bad clip %s: %s", path, error)
-        allowed = max(1, math.floor(self.max_bad_fraction * len(self)))
+        allowed = bad_files_allowed(len(self), self.max_bad_fraction)
         if self.num_bad > allowed:
             raise TooManyBadFilesError(
                 f"{self.num_bad} of {len(self)} clips are unreadable, above max_bad_fraction="
-                f"{self.max_bad_fraction} ({allowed} allowed); " + self._bad_listing())
-
-    def _bad_listing(self, limit: int = 20) -> str:
-        reasons = self.bad_reasons
-        shown = [f"  {path}: {reason}" for path, reason in list(reasons.items())[:limit]]
-        more = f"\n  ... and {len(reasons) - limit} more" if len(reasons) > limit else ""
-        return "bad files:\n" + "\n".join(shown) + more
+                f"{self.max_bad_fraction} ({allowed} allowed); " + bad_listing(self.bad_reasons))
