@@ -71,13 +71,28 @@ def _floor(kind: str, profile: ProfileCfg, seed: int, eval_dir: Path, cache: Pat
     return res
 
 
+# Profile fields added after the first study; left out of the cache key while at their "off" value so
+# trials cached before they existed (which ran with them off) stay valid.
+_LATER_FIELDS = {"train": {"vc_std": 0.0, "vc_cov": 0.0}}
+
+
+def _profile_identity(profile: ProfileCfg) -> dict:
+    """What determines a trial's numbers: the resolved profile without its prose description."""
+    raw = profile.model_dump(exclude={"description"})
+    for section, fields in _LATER_FIELDS.items():
+        for name, off in fields.items():
+            if raw[section].get(name) == off:
+                del raw[section][name]
+    return raw
+
+
 def run_trial(name: str, overrides: dict[str, Any], seed: int, base: ProfileCfg, results_dir: str | Path,
               work_dir: str | Path, regime: str = "single", progress: bool = True) -> dict:
     """Pretrain + probe one (trial, seed) with its floors; returns the cached row if it exists."""
     from jepa.train import pretrain
 
     profile = apply_overrides(base, overrides)
-    key = _digest(profile.model_dump(), regime, seed)
+    key = _digest(_profile_identity(profile), regime, seed)
     out = Path(results_dir) / f"{name}-s{seed}-{key}.json"
     if out.exists():
         return read_json(out)
@@ -143,12 +158,18 @@ def planned(cal) -> list[tuple[str, int]]:
     return pairs
 
 
+def study_base(params) -> ProfileCfg:
+    """The study's starting point: the base profile with `calibration.base_overrides` applied."""
+    cal = params.calibration
+    return apply_overrides(params.profiles[cal.base], cal.base_overrides)
+
+
 def run_study(params, results_dir: str | Path, work_dir: str | Path, progress: bool = True) -> pd.DataFrame:
     """Run (or read from the cache) every planned (trial, seed); returns the raw rows."""
     from tqdm.auto import tqdm
 
     cal = params.calibration
-    base = params.profiles[cal.base]
+    base = study_base(params)
     todo = planned(cal)
     for trial, seed in tqdm(todo, desc="calibration", disable=not progress):
         row = run_trial(trial, cal.trials[trial].overrides, seed, base, results_dir, work_dir, cal.regime,
@@ -186,7 +207,10 @@ def report(summary: pd.DataFrame, params, chosen: str | None) -> str:
     cal = params.calibration
     tasks = list(dict.fromkeys(summary.analogue))
     lines = ["# Calibration study (issue 4)", "",
-             f"Base profile `{cal.base}`, regime `{cal.regime}`, baseline variant (V-JEPA loss only). Each cell: "
+             f"Base profile `{cal.base}`"
+             + (f" with {', '.join(f'`{k}={v}`' for k, v in cal.base_overrides.items())} (the recipe before the "
+                "study)" if cal.base_overrides else "")
+             + f", regime `{cal.regime}`, baseline variant. Each cell: "
              "pretrained accuracy / random-init floor (paired gain) in %, mean ± 95% t-CI over pretraining seeds "
              "(no CI with one seed). The random-init floor is the same architecture at the same initialisation, "
              "probed the same way; raw-pixel floors: "
@@ -210,6 +234,12 @@ def report(summary: pd.DataFrame, params, chosen: str | None) -> str:
     if chosen:
         lines.append(f"**Chosen:** `{chosen}`, the cheapest trial whose baseline clears the random-init floor "
                      "with separated CIs on at least two analogues.")
+        if cal.adopted == chosen:
+            lines.append(f" The `{cal.base}` profile carries its overrides (`calibration.adopted`), so every "
+                         "variant of the default is trained with them.")
+        else:
+            lines.append(f" **Not adopted:** `calibration.adopted` is `{cal.adopted}`; set it and the `{cal.base}` "
+                         "profile to this trial's overrides.")
     else:
         lines.append("**No trial** clears the random-init floor with separated CIs on two analogues over three "
                      "seeds; the default profile's numbers are therefore not evidence of a pretraining effect.")

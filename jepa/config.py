@@ -127,6 +127,11 @@ class TrainCfg(Strict):
     log_every: int = Field(gt=0)
     threads: int = Field(0, ge=0)
     collapse_std: float = Field(0.01, ge=0)
+    # Recipe-level variance-covariance regulariser (VICReg form) on the context tokens, added to EVERY
+    # variant of the profile (not a paper objective): hinge on each channel's std across the batch's
+    # visible tokens + squared off-diagonal covariance. 0 = off (the paper's recipe).
+    vc_std: float = Field(0.0, ge=0)
+    vc_cov: float = Field(0.0, ge=0)
 
 
 class DataCfg(Strict):
@@ -205,6 +210,11 @@ class CalibrationCfg(Strict):
     """The calibration study (issue 4): screen every trial on `screen_seeds`, finalists on `final_seeds`."""
 
     base: str = "tiny"
+    # Applied to the base profile before any trial: the study's starting point (the recipe as it was
+    # before the study), so adopting a trial into the base profile does not move the study itself.
+    base_overrides: dict[str, Any] = {}
+    # The trial whose overrides the base profile carries now (tests check that they agree).
+    adopted: str | None = None
     regime: Literal["single", "mixed"] = "single"
     screen_seeds: list[int] = [0]
     final_seeds: list[int] = [0, 1, 2]
@@ -213,9 +223,9 @@ class CalibrationCfg(Strict):
 
     @model_validator(mode="after")
     def _known(self) -> "CalibrationCfg":
-        unknown = [f for f in self.finalists if f not in self.trials]
+        unknown = [f for f in self.finalists + [self.adopted] * bool(self.adopted) if f not in self.trials]
         if unknown:
-            raise ValueError(f"finalists {unknown} are not trials; known: {sorted(self.trials)}")
+            raise ValueError(f"finalists/adopted {unknown} are not trials; known: {sorted(self.trials)}")
         return self
 
 

@@ -31,6 +31,7 @@ from jepa.io import torch_save, write_json
 from jepa.masks import MaskGenerator, MaskPair
 from jepa.models.vit import Predictor, VideoViT, gather_tokens
 from jepa.objectives import AuxContext, build_objectives
+from jepa.objectives.common import variance_covariance
 
 
 class NonFiniteLossError(RuntimeError):
@@ -49,6 +50,7 @@ class JEPA(nn.Module):
         aux_dim = m.embed_dim * (len(self.encoder.levels) if self.hierarchical else 1)
         self.aux = build_objectives(cfg.variant.terms, aux_dim, where=f"variants.{cfg.variant_name}.terms", model=m)
         self.tubelet, self.patch, self.grid = m.tubelet, m.patch, m.grid
+        self.vc = (cfg.profile.train.vc_std, cfg.profile.train.vc_cov)
 
     def forward(self, x: torch.Tensor, is_image: torch.Tensor, masks: list[MaskPair], target: nn.Module | None,
                 progress: float) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -65,7 +67,11 @@ class JEPA(nn.Module):
             jepa_loss = jepa_loss + (pred - tgt).abs().mean() / len(masks)
             if need_aux and i == 0:
                 ctx = self._aux_context(x, is_image, pair, z, z_levels, h, h_levels, pred, tgt, progress)
+            if any(self.vc) and i == 0:  # the profile's recipe regulariser, same for every variant
+                vc_terms = variance_covariance(F.layer_norm(z, z.shape[-1:]).flatten(0, 1), *self.vc)
         terms = {"jepa": jepa_loss}
+        if any(self.vc):
+            terms.update(vc_terms)
         if ctx is not None:
             for objective in self.aux.values():
                 terms.update(objective(ctx))

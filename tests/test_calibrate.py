@@ -73,8 +73,28 @@ def test_plan_screens_every_trial_and_adds_finalist_seeds_once():
 
 
 def test_run_trial_returns_the_cached_row_without_training(tmp_path, tiny):
-    key = calibrate._digest(tiny.model_dump(), "single", 0)
+    key = calibrate._digest(calibrate._profile_identity(tiny), "single", 0)
     cached = tmp_path / f"reference-s0-{key}.json"
     cached.write_text('{"trial": "reference", "seed": 0, "cached": true}')
     row = calibrate.run_trial("reference", {}, 0, tiny, tmp_path, tmp_path / "work")
     assert row["cached"] and not (tmp_path / "work").exists()
+
+
+def test_adopted_trial_is_what_the_base_profile_carries():
+    """tiny == (tiny with the study's base_overrides) + the adopted trial's overrides."""
+    params = load_params()
+    cal = params.calibration
+    assert cal.adopted is not None
+    adopted = calibrate.apply_overrides(calibrate.study_base(params), cal.trials[cal.adopted].overrides)
+    assert adopted == params.profiles[cal.base]
+
+
+def test_study_base_keeps_the_keys_of_trials_cached_before_later_fields(tiny):
+    """Fields added after round 1, at their off value, leave the cache key (and the committed rows) valid."""
+    from pathlib import Path
+
+    base = calibrate.study_base(load_params())
+    key = calibrate._digest(calibrate._profile_identity(base), "single", 0)
+    root = Path(__file__).resolve().parents[1]
+    assert (root / f"reports/calibration/trials/reference-s0-{key}.json").exists()
+    assert calibrate._digest(calibrate._profile_identity(tiny), "single", 0) != key  # tiny now differs

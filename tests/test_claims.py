@@ -74,3 +74,14 @@ def test_claims_without_runs_say_not_run():
     claim = next(c for c in C.CLAIMS if c.claim_id == "ld_ssv2")
     row = C.evaluate_claims(metrics, paper, "t", [claim]).iloc[0]
     assert row.verdict == "not run (ld)" and row.n_seeds == 0
+
+
+def test_recipe_departures_name_the_regulariser_only_where_a_profile_uses_it():
+    from jepa.config import load_params
+    from jepa.report import recipe_departures
+
+    profiles = load_params().profiles
+    assert recipe_departures(profiles["paper"]) == []
+    train = profiles["paper"].train.model_copy(update={"vc_std": 1.0, "vc_cov": 0.5})
+    (line,) = recipe_departures(profiles["paper"].model_copy(update={"train": train}))
+    assert "variance hinge 1, covariance 0.5" in line and "baseline included" in line

@@ -395,3 +395,36 @@ def test_heads_are_in_the_optimizer_param_groups():
     assert aux and all(id(p) in grouped for p in aux)
     assert all(any(k.startswith(f"aux.{h}.") for k in model.state_dict()) for h in ("ld", "ac", "hamiltonian",
                                                                                     "pixel_recon"))
+
+
+def test_variance_covariance_by_hand():
+    from jepa.objectives.common import variance_covariance
+
+    collapsed = torch.ones(50, 4, requires_grad=True)
+    out = variance_covariance(collapsed, std_weight=2.0, cov_weight=1.0)
+    assert out["vc_std"].item() == pytest.approx(2.0 * (1 - 1e-2), abs=1e-6)   # std = sqrt(0 + 1e-4)
+    assert out["vc_cov"].item() == pytest.approx(0.0)
+    # two perfectly correlated channels of std 3 and two constant ones
+    t = torch.linspace(-1, 1, 101)
+    x = torch.stack([t, t, torch.zeros_like(t), torch.zeros_like(t)], 1)
+    var = t.var().item()
+    x = x / var ** 0.5 * 3
+    out = variance_covariance(x, std_weight=1.0, cov_weight=1.0)
+    assert out["vc_std"].item() == pytest.approx(2 * (1 - 1e-2) / 4, abs=1e-5)  # only the constant pair is below 1
+    assert out["vc_cov"].item() == pytest.approx(2 * 9.0 ** 2 / 4, rel=1e-5)    # C_01 = C_10 = 9
+    x.requires_grad_(True)
+    sum(variance_covariance(x, 1.0, 1.0).values()).backward()
+    assert x.grad.abs().sum() > 0
+
+
+def test_recipe_vc_terms_join_every_variant_only_when_enabled():
+    for name in ("baseline", "fwm_hw_ld"):
+        cfg = tiny_run(name, load_params().variants[name])
+        model, target, batch = step(cfg)
+        assert not {"vc_std", "vc_cov"} & set(model(*batch, target, 0.5)[1])
+        train = cfg.profile.train.model_copy(update={"vc_std": 1.0, "vc_cov": 0.04})
+        cfg = cfg.model_copy(update={"profile": cfg.profile.model_copy(update={"train": train})})
+        model, target, batch = step(cfg)
+        loss, terms = model(*batch, target, 0.5)
+        assert terms["vc_std"].item() >= 0 and terms["vc_cov"].item() > 0
+        assert loss.item() == pytest.approx(sum(v.item() for v in terms.values()), rel=1e-6)

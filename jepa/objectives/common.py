@@ -113,3 +113,18 @@ def patch_means(clip: torch.Tensor, tubelet: int, patch: int) -> torch.Tensor:
     """RGB mean of each tubelet: (B, C, T, H, W) -> (B, T', S, C)."""
     a = F.avg_pool3d(clip, kernel_size=(tubelet, patch, patch))  # (B, C, T', H', W')
     return a.flatten(3).permute(0, 2, 3, 1)
+
+
+def variance_covariance(x: torch.Tensor, std_weight: float, cov_weight: float,
+                        eps: float = 1e-4) -> dict[str, torch.Tensor]:
+    """VICReg's anti-collapse terms on (M, D) samples: std_weight mean relu(1 - std_d)
+    + cov_weight sum_{i != j} C_ij^2 / D. Keeps every channel varying across samples and the
+    channels decorrelated, so features cannot fold onto a few directions."""
+    if x.shape[0] < 2:
+        return {"vc_std": zero_loss(x), "vc_cov": zero_loss(x)}
+    x = x - x.mean(0)
+    std = torch.sqrt(x.var(0) + eps)
+    cov = x.T @ x / (x.shape[0] - 1)
+    off = cov - torch.diag_embed(torch.diagonal(cov))
+    return {"vc_std": std_weight * F.relu(1 - std).mean(), "vc_cov": cov_weight * off.pow(2).sum() / x.shape[1]}
+
