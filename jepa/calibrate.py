@@ -71,19 +71,9 @@ def _floor(kind: str, profile: ProfileCfg, seed: int, eval_dir: Path, cache: Pat
     return res
 
 
-# Profile fields added after the first study; left out of the cache key while at their "off" value so
-# trials cached before they existed (which ran with them off) stay valid.
-_LATER_FIELDS = {"train": {"vc_std": 0.0, "vc_cov": 0.0}}
-
-
 def _profile_identity(profile: ProfileCfg) -> dict:
     """What determines a trial's numbers: the resolved profile without its prose description."""
-    raw = profile.model_dump(exclude={"description"})
-    for section, fields in _LATER_FIELDS.items():
-        for name, off in fields.items():
-            if raw[section].get(name) == off:
-                del raw[section][name]
-    return raw
+    return profile.model_dump(exclude={"description"})
 
 
 def run_trial(name: str, overrides: dict[str, Any], seed: int, base: ProfileCfg, results_dir: str | Path,

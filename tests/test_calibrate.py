@@ -90,7 +90,7 @@ def test_adopted_trial_is_what_the_base_profile_carries():
 
 
 def test_study_base_keeps_the_keys_of_trials_cached_before_later_fields(tiny):
-    """Fields added after round 1, at their off value, leave the cache key (and the committed rows) valid."""
+    """The committed rows are found under the key of the study base (the recipe before the study)."""
     from pathlib import Path
 
     base = calibrate.study_base(load_params())
