@@ -40,7 +40,8 @@ def build(params: Params, profile: str | None = None) -> dict:
 
     write_text(reports / "claims.csv", claims.to_csv(index=False))
     write_text(reports / "floors.csv", floors.to_csv(index=False))
-    departures = recipe_departures(params.profiles[profile])
+    departures = [f"**Recipe departure.** {d}" for d in recipe_departures(params.profiles[profile])]
+    departures += [""] if departures else []
     write_text(reports / "claims.md", _claims_markdown(claims, floors, profile, seeds, count, structural,
                                                        departures))
     write_text(reports / "training.csv", training.to_csv(index=False))
@@ -107,6 +108,7 @@ def _training_table(runs: dict[str, list[str]], seeds: list[int]) -> pd.DataFram
 
 def _claims_markdown(claims: pd.DataFrame, floors: pd.DataFrame, profile: str, seeds: list[int], count: dict,
                      structural: pd.DataFrame, departures: list[str] = ()) -> str:
+    """claims.md; `departures` are ready markdown lines (recipe departures, then a blank line)."""
     cols = ["seed_claim", "claim_id", "text", "variant", "benchmark", "paper_value_pp", "reproduced_mean_pp",
             "ci95_pp", "n_seeds", "verdict", "profile"]
     fcols = ["regime", "analogue", "benchmark", "pretrained_pp", "pretrained_ci95", "random_init_pp",
@@ -120,7 +122,7 @@ def _claims_markdown(claims: pd.DataFrame, floors: pd.DataFrame, profile: str, s
         "On the synthetic default the benchmarks are analogues (appearance ~ ImageNet-100, motion ~ Diving-48,",
         "temporal ~ SSv2): these results test the pipeline and the direction of effects, not the paper's numbers.",
         "",
-        *([f"**Recipe departure.** {d}" for d in departures] + [""] if departures else []),
+        *departures,
         C.to_markdown(claims[cols]),
         "",
         "Rows marked `not run` need their variants in `run` of params.yaml (e.g. `dvc exp run -S "
@@ -169,7 +171,7 @@ def _report_markdown(claims: pd.DataFrame, floors: pd.DataFrame, training: pd.Da
         "",
         f"Profile `{profile}`; variants single {runs['single']}, mixed {runs['mixed']}; seeds {seeds}.",
         "",
-        *([f"**Recipe departure.** {d}" for d in departures] + [""] if departures else []),
+        *departures,
         "## Verdicts",
         "",
         ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no claims evaluated",
