@@ -14,11 +14,19 @@ import seaborn as sns  # noqa: E402
 from matplotlib.transforms import Bbox  # noqa: E402
 
 from jepa.claims import ANALOGUE as ANALOGUE_OF  # noqa: E402  (paper benchmark -> synthetic analogue)
+from jepa.claims import mean_ci  # noqa: E402
 from jepa.io import atomic_write  # noqa: E402
 
 sns.set_theme(style="whitegrid", context="notebook")
 plt.rcParams["svg.hashsalt"] = "jepa"
 VERDICT_COLORS = {"supported": "#2a9d8f", "inconclusive": "#adb5bd", "contradicted": "#e76f51"}
+
+
+def t_interval(values) -> tuple[float, float]:
+    """Seaborn errorbar: the Student-t 95% interval the tables report (seaborn's bootstrap is too narrow on 3 seeds)."""
+    mean, half = mean_ci(values)
+    half = half if np.isfinite(half) else 0.0  # one value (raw-pixel floor): no whisker
+    return mean - half, mean + half
 
 
 def save(fig, path: str | Path) -> list[Path]:
@@ -78,12 +86,12 @@ def claim_deltas(claims: pd.DataFrame):
 
 
 def floors(table: pd.DataFrame, metrics: pd.DataFrame, floor_metrics: pd.DataFrame):
-    """Per analogue: pretrained baselines beside the random-init and raw-pixel floors (mean and 95% CI)."""
+    """Per analogue: pretrained baselines beside the random-init and raw-pixel floors (mean and 95% t-CI over seeds)."""
     base = metrics[metrics.variant == "baseline"].assign(model=lambda d: "pretrained · " + d.regime)
     fl = floor_metrics.assign(model=lambda d: d.floor.map({"random_init": "random-init floor", "pixels": "raw-pixel floor"}))
     df = pd.concat([base[["analogue", "model", "acc_pp"]], fl[["analogue", "model", "acc_pp"]]])
     fig, ax = plt.subplots(figsize=(8, 4))
-    sns.barplot(df, x="analogue", y="acc_pp", hue="model", errorbar=("ci", 95), capsize=0.1, seed=0, ax=ax)
+    sns.barplot(df, x="analogue", y="acc_pp", hue="model", errorbar=t_interval, capsize=0.1, ax=ax)
     ax.set_xlabel("synthetic analogue")
     ax.set_ylabel("probe top-1 accuracy (%)")
     ax.set_title("Does pretraining beat its floors?")
@@ -101,7 +109,7 @@ def training_curves(curves: pd.DataFrame):
 
 
 def fewshot_runs(per_episode: pd.DataFrame, title: str):
-    """Few-shot accuracy of every encoder (bars: mean over seeds, whiskers: 95% CI over seeds), 1- and 5-shot."""
+    """Few-shot accuracy of every encoder and floor (bars: mean over seeds, whiskers: 95% t-CI over seeds)."""
     if per_episode.empty:
         fig, ax = plt.subplots(figsize=(8, 1.5))
         ax.axis("off")
@@ -111,9 +119,11 @@ def fewshot_runs(per_episode: pd.DataFrame, title: str):
     per_seed = (per_episode.groupby(["regime", "variant", "seed", "shots"]).acc.mean().mul(100).reset_index()
                 .assign(encoder=lambda d: d.variant + " · " + d.regime, shots=lambda d: d.shots.astype(str) + "-shot"))
     fig, ax = plt.subplots(figsize=(8, 3.8))
-    sns.barplot(per_seed, x="encoder", y="acc", hue="shots", errorbar=("ci", 95), capsize=0.1, seed=0, ax=ax)
+    encoders = per_episode.drop_duplicates(["regime", "variant"])
+    order = list(encoders.variant + " · " + encoders.regime)  # scoring order: the question's encoders, then floors
+    sns.barplot(per_seed, x="encoder", y="acc", hue="shots", order=order, errorbar=t_interval, capsize=0.1, ax=ax)
     ax.axhline(100 / 5, color="0.3", ls="--", lw=1, label="chance (5-way)")
-    ax.set_xlabel("pretrained encoder (variant · regime)")
+    ax.set_xlabel("encoder (variant · regime), floors last")
     ax.set_ylabel("5-way accuracy (%)")
     ax.set_title(title)
     ax.legend(fontsize=8)

@@ -20,12 +20,15 @@ import pandas as pd
 import torch
 
 from jepa import fewshot, paths
-from jepa.claims import mean_ci, to_markdown
+from jepa.claims import ci_separated, mean_ci, to_markdown
 from jepa.config import Params, ProfileCfg
-from jepa.evaluate import encoder_tokens, load_encoder
+from jepa.evaluate import encoder_tokens, load_encoder, pixel_tokens, random_encoder
 
 SHOTS = (1, 5)
 N_WAY, Q_QUERY = 5, 5
+# Floors scored on the same episodes: a contrast between encoders that all sit at their random-init
+# floor (or at chance) compares noise, so its answer says so instead of reading the sign.
+FLOOR_REGIME, RANDOM_INIT, RAW_PIXELS = "floor", "random init", "raw pixels"
 
 
 @dataclass(frozen=True)
@@ -108,15 +111,23 @@ def score(question: Question, params: Params, profile: ProfileCfg, n_episodes: i
     eps = episodes(clips.labels, kind, n_episodes)
     available = {"single": params.run.single, "mixed": params.run.mixed}
     rows = []
+
+    def add(regime: str, variant: str, seed: int, feats: torch.Tensor) -> None:
+        for k, ep in eps.items():
+            acc = fewshot.evaluate_fewshot(feats, clips.labels, ep)
+            rows.append(pd.DataFrame({"regime": regime, "variant": variant, "seed": seed, "shots": k,
+                                      "episode": np.arange(len(acc)), "acc": acc}))
+
     for regime, variant in question.runs:
         if variant not in available[regime]:
             continue
         for seed in params.run.seeds:
-            feats = pooled_features(paths.run_dir(regime, variant, seed) / "encoder.pt", clips.videos)
-            for k, ep in eps.items():
-                acc = fewshot.evaluate_fewshot(feats, clips.labels, ep)
-                rows.append(pd.DataFrame({"regime": regime, "variant": variant, "seed": seed, "shots": k,
-                                          "episode": np.arange(len(acc)), "acc": acc}))
+            add(regime, variant, seed, pooled_features(paths.run_dir(regime, variant, seed) / "encoder.pt", clips.videos))
+    if rows:  # floors: the same architecture at each seed's initialisation, and raw pixels (seed-free)
+        m = profile.model
+        for seed in params.run.seeds:
+            add(FLOOR_REGIME, RANDOM_INIT, seed, encoder_tokens(random_encoder(m, seed), clips.videos).mean(dim=1))
+        add(FLOOR_REGIME, RAW_PIXELS, params.run.seeds[0], pixel_tokens(clips.videos, m.tubelet, m.patch).mean(dim=1))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
         columns=["regime", "variant", "seed", "shots", "episode", "acc"])
 
@@ -131,6 +142,9 @@ def summarize(question: Question, per_episode: pd.DataFrame) -> tuple[pd.DataFra
         runs.append({"regime": regime, "variant": variant, "shots": k, "acc_pp": round(m, 2),
                      "ci95_seeds_pp": round(h, 2), "ci95_episodes_pp": round(100 * ep["ci95"], 2),
                      "n_seeds": len(per_seed), "n_episodes": ep["n"]})
+    runs = pd.DataFrame(runs)
+    if len(runs):
+        runs["beats_floors"] = [_beats_floors(runs, r) for r in runs.itertuples()]
     contrasts = []
     have = set(zip(per_episode.regime, per_episode.variant))
     for label, group_a, group_b in question.contrasts:
@@ -149,19 +163,65 @@ def summarize(question: Question, per_episode: pd.DataFrame) -> tuple[pd.DataFra
 
             diff = (group_acc(group_a) - group_acc(group_b)).groupby(level="seed").mean() * 100
             m, h = mean_ci(diff.values)
+            informative = _any_beats_floors(runs, group_a + group_b, k)
             contrasts.append({"contrast": label, "shots": k, "mean_pp": round(m, 2), "ci95_pp": round(h, 2),
-                              "n_seeds": len(diff), "answer": _answer(m, h)})
-    return pd.DataFrame(runs), pd.DataFrame(contrasts)
+                              "n_seeds": len(diff), "answer": _answer(m, h, informative)})
+    return runs, pd.DataFrame(contrasts)
 
 
-def _answer(mean: float, half: float) -> str:
+def _beats_floors(runs: pd.DataFrame, row) -> bool | float:
+    """Seed CI wholly above the random-init floor's, and episode CI wholly above chance (NaN for the floors).
+
+    Both: seed CIs are narrow because every encoder meets the same episodes, so an encoder can sit a
+    fraction of a point above a floor that itself fell below chance and still be guessing."""
+    floor = runs[(runs.regime == FLOOR_REGIME) & (runs.variant == RANDOM_INIT) & (runs.shots == row.shots)]
+    if row.regime == FLOOR_REGIME or floor.empty:
+        return np.nan
+    above_chance = row.acc_pp - row.ci95_episodes_pp > 100 / N_WAY
+    return bool(above_chance and ci_separated(row.acc_pp, row.ci95_seeds_pp, floor.acc_pp.iloc[0],
+                                              floor.ci95_seeds_pp.iloc[0]))
+
+
+def _any_beats_floors(runs: pd.DataFrame, encoders, shots: int) -> bool | None:
+    """None when the floor was not scored (tables built by hand), else whether any encoder clears the floors."""
+    if "beats_floors" not in runs or runs.beats_floors.isna().all():
+        return None
+    picked = runs[runs.shots == shots].set_index(["regime", "variant"]).beats_floors
+    return bool(any(picked.get(encoder, False) is True for encoder in encoders))
+
+
+def _answer(mean: float, half: float, informative: bool | None = None) -> str:
     if not np.isfinite(half):
         return "undetermined (one seed)"
+    if informative is False:
+        return "undetermined: no encoder of the contrast beats its random-init floor and chance (the difference is noise)"
     if mean - half > 0:
         return "first better (CI excludes 0)"
     if mean + half < 0:
         return "second better (CI excludes 0)"
     return "no detectable difference (CI includes 0)"
+
+
+def floor_reading(runs: pd.DataFrame) -> str:
+    """Plain-words check of the instrument: does any pretrained encoder clear its random-init floor?"""
+    if runs.empty or "beats_floors" not in runs:
+        return ""
+    lines = []
+    for k, g in runs.groupby("shots"):
+        floors = g[g.regime == FLOOR_REGIME].set_index("variant").acc_pp
+        encoders = g[g.regime != FLOOR_REGIME]
+        cleared = encoders[encoders.beats_floors == True]  # noqa: E712 (object column: True / False / NaN)
+        span = f"{encoders.acc_pp.min():.1f}-{encoders.acc_pp.max():.1f} %" if len(encoders) else "n/a"
+        lines.append(f"- {k}-shot: pretrained encoders {span}; random-init floor {floors.get(RANDOM_INIT, np.nan):.1f} %, "
+                     f"raw pixels {floors.get(RAW_PIXELS, np.nan):.1f} %, chance {100 / N_WAY:.0f} %; "
+                     f"{len(cleared)} of {len(encoders)} encoders beat both the random-init floor and chance"
+                     + (f" ({', '.join(cleared.variant + ' · ' + cleared.regime)})." if len(cleared) else "."))
+    if not (runs.beats_floors == True).any():  # noqa: E712
+        lines.append("\nNo pretrained encoder separates from both its random-init floor and chance at any shot count: on this profile the "
+                     "few-shot set sits at chance for every encoder, so **the question is not answered here**, and "
+                     "every contrast says undetermined whatever its sign. Answering it needs encoders that clear "
+                     "their floor: the paper profile on the real test classes, or a longer/larger pretraining.")
+    return "\n".join(lines)
 
 
 def markdown(question: Question, runs: pd.DataFrame, contrasts: pd.DataFrame, profile: str) -> str:
@@ -175,11 +235,18 @@ def markdown(question: Question, runs: pd.DataFrame, contrasts: pd.DataFrame, pr
         "",
         f"**Protocol.** {N_WAY}-way 1-shot and 5-shot, {Q_QUERY} queries per class, cosine-prototype classifier on "
         "mean-pooled frozen target-encoder tokens; identical saved episodes for every encoder; contrasts are paired "
-        "per episode and seed, CI = 95% Student-t over seeds.",
+        "per episode and seed, CI = 95% Student-t over seeds. Floors on the same episodes: the same architecture at "
+        "each seed's random initialisation, and raw pixels (mean-pooled tubelet patches). An encoder `beats_floors` "
+        "when its seed CI lies above the random-init floor's and its episode CI above chance; a contrast none of "
+        "whose encoders does is answered *undetermined*.",
         "",
         "## Answer",
         "",
         to_markdown(contrasts) if len(contrasts) else "_nothing to compare_",
+        "",
+        "## Is the measurement informative?",
+        "",
+        floor_reading(runs) or "_no floors scored_",
         "",
         "## Every encoder",
         "",

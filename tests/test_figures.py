@@ -111,11 +111,16 @@ def test_claims_stage_writes_the_figures_and_lists_them_in_the_report(tmp_path, 
     (tmp_path / "data").mkdir()
     shutil.copy2(repo_root / "data" / "paper_results.csv", tmp_path / "data")
     shutil.copy2(repo_root / "params.yaml", tmp_path)
+    for rq in report.RESEARCH_QUESTIONS:  # the rq stages' answers, which REPORT.md quotes
+        shutil.copy2(repo_root / "reports" / f"{rq}.csv", tmp_path / "reports")
     (tmp_path / "dvc.yaml").write_text("stages: {}\n")
     monkeypatch.chdir(tmp_path)
     params = load_params()  # the committed run lists: their metrics are the committed ones
     report.build(params, "tiny")
     text = (tmp_path / "reports" / "REPORT.md").read_text()
+    first_contrast = pd.read_csv(repo_root / "reports" / "rq1.csv").contrast.iloc[0]
+    assert "**RQ1** ([rq1.md](rq1.md)" in text and f"| {first_contrast} |" in text
+    assert "[runs/04_fewshot-rq2.ipynb](runs/04_fewshot-rq2.ipynb)" in text
     for key, caption in report.EFFECT_FIGURES.items():
         for ext in (".png", ".svg"):
             assert (tmp_path / "reports" / "figures" / f"{key}{ext}").stat().st_size > 1000

@@ -5,15 +5,18 @@ import pytest
 from jepa import rq
 
 
-def _per_episode(effect: float, seeds=(0, 1, 2), n=200):
+def _per_episode(effect: float, seeds=(0, 1, 2), n=200, floors: bool = False):
     rng = np.random.default_rng(0)
     rows = []
+    encoders = [("mixed", "baseline", 0.0), ("mixed", "ltc", effect), ("mixed", "infonce", effect),
+                ("mixed", "ac", 0.0), ("mixed", "pixel_recon", 0.0)]
+    if floors:  # the floors score like the baseline: only ltc / infonce can clear them
+        encoders += [(rq.FLOOR_REGIME, rq.RANDOM_INIT, 0.0)]
     for seed in seeds:
         base = rng.uniform(0.3, 0.5, n)
-        for variant, shift in (("baseline", 0.0), ("ltc", effect), ("infonce", effect), ("ac", 0.0),
-                               ("pixel_recon", 0.0)):
+        for regime, variant, shift in encoders:
             for k in rq.SHOTS:
-                rows.append(pd.DataFrame({"regime": "mixed", "variant": variant, "seed": seed, "shots": k,
+                rows.append(pd.DataFrame({"regime": regime, "variant": variant, "seed": seed, "shots": k,
                                           "episode": np.arange(n), "acc": base + shift}))
     return pd.concat(rows, ignore_index=True)
 
@@ -26,6 +29,36 @@ def test_contrasts_are_paired_and_signed():
     assert c.loc[("contrastive - reconstructive", 5), "answer"].startswith("first better")
     assert c.loc[("reconstructive - baseline", 1), "mean_pp"] == pytest.approx(0.0)
     assert set(runs.variant) == {"baseline", "ltc", "infonce", "ac", "pixel_recon"}
+
+
+def test_contrasts_read_against_the_random_init_floor():
+    runs, contrasts = rq.summarize(rq.QUESTIONS["rq1"], _per_episode(0.05, floors=True))
+    flags = runs.set_index(["variant", "shots"]).beats_floors
+    assert flags[("ltc", 1)] is True and flags[("baseline", 1)] is False and np.isnan(flags[(rq.RANDOM_INIT, 1)])
+    c = contrasts.set_index(["contrast", "shots"]).answer
+    assert c[("contrastive - reconstructive", 1)].startswith("first better")  # ltc / infonce clear the floor
+    # ac, pixel_recon and baseline all sit on the floor: a sign between them is noise, whatever it is
+    assert c[("reconstructive - baseline", 1)].startswith("undetermined: no encoder")
+    assert "2 of 5 encoders beat both the random-init floor and chance (infonce · mixed, ltc · mixed)" in (
+        rq.floor_reading(runs))
+
+    runs, contrasts = rq.summarize(rq.QUESTIONS["rq1"], _per_episode(0.0, floors=True))
+    assert contrasts.answer.str.startswith("undetermined: no encoder").all()
+    assert "the question is not answered here" in rq.floor_reading(runs)
+
+
+def test_an_encoder_above_a_floor_that_sits_below_chance_is_still_guessing():
+    """Seed CIs are narrow on shared episodes: +1 pp over a floor at 19 % is still chance for 5-way."""
+    data = _per_episode(0.0, floors=True)
+    episode = np.random.default_rng(1).uniform(0.0, 0.4, data.episode.max() + 1)  # episode-to-episode spread
+    episode += 0.19 - episode.mean()
+    floor = data.regime == rq.FLOOR_REGIME
+    data["acc"] = episode[data.episode] + np.where(floor, 0.0, 0.01 + 0.002 * data.seed)  # encoders 20.0-20.4 %
+    runs, contrasts = rq.summarize(rq.QUESTIONS["rq1"], data)
+    encoders = runs[runs.regime != rq.FLOOR_REGIME]
+    assert (encoders.acc_pp - encoders.ci95_seeds_pp > 19.0).all()  # above the floor ...
+    assert not encoders.beats_floors.any()                            # ... but not above chance
+    assert contrasts.answer.str.startswith("undetermined").all()
 
 
 def test_missing_variants_are_reported_not_guessed():
