@@ -187,7 +187,7 @@ def _any_beats_floors(runs: pd.DataFrame, encoders, shots: int) -> bool | None:
     if "beats_floors" not in runs or runs.beats_floors.isna().all():
         return None
     picked = runs[runs.shots == shots].set_index(["regime", "variant"]).beats_floors
-    return bool(any(picked.get(encoder, False) is True for encoder in encoders))
+    return bool(any(picked.get(encoder, False) == True for encoder in encoders))  # noqa: E712 (as floor_reading)
 
 
 def _answer(mean: float, half: float, informative: bool | None = None) -> str:
@@ -203,7 +203,7 @@ def _answer(mean: float, half: float, informative: bool | None = None) -> str:
 
 
 def floor_reading(runs: pd.DataFrame) -> str:
-    """Plain-words check of the instrument: does any pretrained encoder clear its random-init floor?"""
+    """Plain-words check of the instrument: does any pretrained encoder clear its random-init floor and chance?"""
     if runs.empty or "beats_floors" not in runs:
         return ""
     lines = []
