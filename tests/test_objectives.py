@@ -557,3 +557,46 @@ def test_fwm_cross_covariance_is_fp32_under_autocast():
         got = run("fwm", ctx)[1]["fwm_xcov"]
     assert got.dtype == torch.float32
     assert got.item() == pytest.approx(expected, rel=1e-4)              # a bf16 matmul is off by ~1e-3
+
+
+@pytest.mark.parametrize("export", ["trained", "init"])
+def test_ema_off_export_init_saves_the_init_copy_while_the_online_encoder_trains(tmp_path, export):
+    """The released EMA-off flaw: its target encoder is copied at init and never updated, and that is
+    what its eval scripts load. export: init exports exactly those weights; training is unchanged."""
+    variant = load_params().variants["kinematic"].model_copy(update={"export": export})
+    cfg = tiny_run("kinematic", variant)
+    cfg = cfg.model_copy(update={"profile": cfg.profile.model_copy(update={
+        "train": cfg.profile.train.model_copy(update={"steps": 4, "checkpoint_every": 2, "warmup_steps": 0})})})
+    torch.manual_seed(cfg.seed)
+    init = copy.deepcopy(JEPA(cfg).encoder.state_dict())
+
+    def stream(start):
+        g = torch.Generator().manual_seed(1 + start)
+        while True:
+            yield torch.randn(4, 3, 8, 16, 16, generator=g), torch.zeros(4, dtype=torch.bool)
+
+    pretrain(cfg, tmp_path, stream_fn=lambda start, rank, world: stream(start), progress=False, stop_after=2)
+    pretrain(cfg, tmp_path, stream_fn=lambda start, rank, world: stream(start), progress=False)   # resumed
+    exported = torch.load(tmp_path / "encoder.pt", weights_only=True)["encoder"]
+    online = {k[len("encoder."):]: v for k, v in torch.load(tmp_path / "last.pt", weights_only=False)["model"].items()
+              if k.startswith("encoder.")}
+    assert any(not torch.equal(online[k], init[k]) for k in init)          # the online encoder trained
+    same_as_init = all(torch.equal(exported[k], init[k]) for k in init)
+    same_as_online = all(torch.equal(exported[k], online[k]) for k in init)
+    assert (same_as_init, same_as_online) == ((True, False) if export == "init" else (False, True))
+
+
+def test_export_init_needs_ema_off():
+    with pytest.raises(ValueError, match="export: init .* only applies with ema: false"):
+        VariantCfg(ema=True, export="init")
+
+
+def test_as_released_ema_off_rows_train_like_their_plain_rows():
+    variants = load_params().variants
+    rows = [n for n, v in variants.items() if v.export == "init"]
+    assert sorted(rows) == sorted(f"{n}_as_released" for n in
+                                  [n for n, v in variants.items() if not v.ema and v.export == "trained"])
+    for name in rows:
+        plain = variants[name[:-len("_as_released")]]
+        assert variants[name].terms == plain.terms and variants[name].regimes == plain.regimes, name
+        assert variants[name].ema is False
