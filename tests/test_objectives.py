@@ -108,6 +108,8 @@ def test_fwm_split_and_cross_covariance_by_hand():
     assert out["fwm_xcov"].item() == pytest.approx(0.01 * 1.25 / 4)
     assert out["fwm_slow"].item() == pytest.approx(0.05 * 0.5)
     assert split_channels(torch.zeros(6))[0].shape[-1] == 3
+    assert split_channels(torch.zeros(7))[0].shape[-1] == 3             # floor(7 * 0.5), as released
+    assert split_channels(torch.zeros(10), 0.33)[0].shape[-1] == 3      # floor(3.3)
 
 
 def test_spectral_by_hand_and_refuses_short_clips():

@@ -73,9 +73,10 @@ def split_channels(x: torch.Tensor, frac: float = 0.5) -> tuple[torch.Tensor, to
 
 
 def split_size(dim: int, frac: float = 0.5) -> int:
+    """Channels in the first part: max(1, floor(dim * frac)), as released (D_app, D_kinematic)."""
     if not 0 < frac < 1:
         raise ValueError(f"split fraction must be in (0, 1), got {frac}")
-    k = int(round(dim * frac))
+    k = max(1, int(dim * frac))
     if not 0 < k < dim:
         raise ValueError(f"cannot split {dim} channels at fraction {frac}")
     return k
