@@ -74,6 +74,12 @@ def test_every_design_key_is_a_variant_row_and_builds():
 def test_unknown_argument_fails_with_path():
     with pytest.raises(ConfigError, match=r"variants.x.terms.ld: unknown argument"):
         build_objectives({"ld": {"wieght": 1.0}}, 8, where="variants.x.terms")
+    for key, kw, msg in (("ld", {"positions": "both"}, "positions must be 'pairs' or 'start'"),
+                         ("ld", {"hard_scope": "clip"}, "hard_scope must be 'batch' or 'sample'"),
+                         ("hamiltonian", {"update_first": "h"}, "update_first must be 'q' or 'p'"),
+                         ("hamiltonian", {"reduction": "sum"}, "reduction must be 'halves' or 'joint'")):
+        with pytest.raises(ConfigError, match=rf"variants.x.terms.{key}: {msg}"):
+            build_objectives({key: kw}, 8, where="variants.x.terms")
 
 
 # ---------------------------------------------------------------- values by hand
