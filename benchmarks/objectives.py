@@ -35,6 +35,8 @@ NOTES = {
                "gradients and is backpropagated, roughly a second full encoder backward per step",
     "hamiltonian": "one symplectic Euler step needs dH/dq and dH/dp with create_graph (double backward "
                    "through the 2 x 256 energy MLP on every visible token)",
+    "future": "future masks as released: two mask generators, so the context encoder and predictor run "
+              "twice per step (the other variants of the tiny profile have one random-token mask pair)",
     "sigreg": "Epps-Pulley on 1024 slices x 17 points over all visible tokens of the batch "
               "(~300 tokens x 384 channels): cos/sin on ~5M values forward and backward",
 }
@@ -81,6 +83,8 @@ def note_for(name: str, cfg, ratio: float, budget: float) -> str:
     reasons = []
     if not cfg.variant.ema:
         reasons.append(NOTES["ema_off"])
+    if cfg.variant.future is True:
+        reasons.append(NOTES["future"])
     for key in cfg.variant.terms:
         if key in NOTES:
             reasons.append(NOTES[key])

@@ -82,6 +82,8 @@ class BlockSpec(Strict):
     spatial_scale: tuple[float, float]
     temporal_scale: tuple[float, float] = (1.0, 1.0)
     aspect_ratio: tuple[float, float] = (0.75, 1.5)
+    # uniform in aspect_ratio as released; log_uniform treats tall and wide boxes symmetrically
+    aspect_sampling: Literal["uniform", "log_uniform"] = "uniform"
 
     @model_validator(mode="after")
     def _ranges(self) -> "BlockSpec":
@@ -180,9 +182,20 @@ class VariantCfg(Strict):
     regimes: list[Literal["single", "mixed"]] = ["single", "mixed"]
     terms: dict[str, dict[str, Any]] = {}
     guidance: GuidanceCfg | None = None
-    future: bool = False
+    # true: the released future masks (first half minus boxes -> full complement); "halves": first half -> second half
+    future: bool | Literal["halves"] = False
     ema: bool = True
+    # which encoder encoder.pt holds when EMA is off: "trained" (the online encoder), or "init": what the
+    # released code evaluates there, its target encoder, a copy made at init and never updated
+    export: Literal["trained", "init"] = "trained"
     aux_features: Literal["hierarchical", "final"] = "hierarchical"
+
+    @model_validator(mode="after")
+    def _export(self) -> "VariantCfg":
+        if self.export == "init" and self.ema:
+            raise ValueError("export: init (the never-updated init copy) only applies with ema: false; "
+                             "with EMA the exported target is the EMA encoder")
+        return self
 
     @model_validator(mode="after")
     def _coefficients(self) -> "VariantCfg":

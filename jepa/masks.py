@@ -4,11 +4,16 @@ Three forms, all returning `MaskPair(ctx, tgt)` of token indices with the same
 count in every sample of the batch (so the encoder runs on a dense tensor):
 - multiblock (V-JEPA): union of 3-D boxes is the target, the rest is context;
 - random: a random fraction of tokens is the target (the CPU `tiny` profile,
-  where box masks did not learn at 64 tokens: DESIGN section 6);
-- future: context = first half of time, target = the rest.
+  where box masks did not learn at 64 tokens);
+- future (future_predictive, motion_future), as released: the two generators
+  `FUTURE_BLOCKS` (4 boxes of 0.15 and 1 box of 0.7 of the frame, spanning all
+  time); context = the first half of time minus the boxes, target = the full
+  complement of the context (the second half and the boxes). `future: halves`
+  keeps the older form: context = the whole first half, target = the second half.
 Motion guidance (MGM / AMG) biases *where* targets land: box origins (or
-tokens) are drawn with probability ~ (mean frame-difference motion)**strength,
-with a fraction `random_frac` drawn uniformly.
+tokens) are drawn with probability ~ (box-mean motion)**strength, with a
+fraction `random_frac` drawn uniformly; in future masks it therefore picks
+where the boxes are cut out of the first-half context.
 """
 
 from __future__ import annotations
@@ -28,31 +33,54 @@ class MaskPair:
     tgt: torch.Tensor  # (B, Nt) long, sorted
 
 
+FUTURE_BLOCKS = (
+    BlockSpec(num_blocks=4, spatial_scale=(0.15, 0.15), temporal_scale=(1.0, 1.0), aspect_ratio=(0.75, 1.5)),
+    BlockSpec(num_blocks=1, spatial_scale=(0.7, 0.7), temporal_scale=(1.0, 1.0), aspect_ratio=(0.75, 1.5)),
+)
+FUTURE_CONTEXT_FRACTION = 0.5  # the released max_temporal_keep: context spans the first half of time
+
+
 def motion_map(x: torch.Tensor, tubelet: int, patch: int) -> torch.Tensor:
-    """Mean absolute frame difference per token: (B, C, T, H, W) -> (B, T', H', W')."""
-    diff = (x[:, :, 1:] - x[:, :, :-1]).abs().mean(dim=1, keepdim=True)
-    diff = torch.cat([diff, diff[:, :, -1:]], dim=2)  # T-1 differences -> T frames
-    return F.avg_pool3d(diff, kernel_size=(tubelet, patch, patch)).squeeze(1)
+    """Per-token motion, as released: (B, C, T, H, W) -> (B, T', H', W') in [0, 1].
+
+    Mean absolute frame difference over channels, the first difference repeated in front (T-1
+    differences -> T frames), trilinearly resized to the token grid (align_corners False) and
+    divided by each clip's maximum (a static clip stays all zero).
+    """
+    b, _, t, h, w = x.shape
+    diff = (x[:, :, 1:] - x[:, :, :-1]).abs().mean(dim=1)  # (B, T-1, H, W)
+    diff = torch.cat([diff[:, :1], diff], dim=1).unsqueeze(1)
+    m = F.interpolate(diff, size=(t // tubelet, h // patch, w // patch), mode="trilinear",
+                      align_corners=False).squeeze(1)
+    return m / m.flatten(1).amax(dim=1).clamp_min(1e-6).view(-1, 1, 1, 1)
 
 
 def _guided_probs(motion: torch.Tensor, strength: float) -> torch.Tensor:
-    w = (motion.flatten(1).clamp_min(0) + 1e-6) ** strength
+    w = motion.flatten(1).clamp_min(1e-6) ** strength
     return w / w.sum(dim=1, keepdim=True)
 
 
-def _to_pair(masked: torch.Tensor, gen: torch.Generator) -> MaskPair:
-    """Boolean (B, N) target mask -> index pair with equal counts, trimming at random to the batch minimum."""
+def _to_pair(masked: torch.Tensor, gen: torch.Generator, full_complement: bool = False) -> MaskPair:
+    """Boolean (B, N) target mask -> index pair with equal counts across the batch.
+
+    As released, each set is trimmed to the batch minimum by keeping its first (lowest) indices;
+    full_complement: the target is every token outside the trimmed context.
+    """
     b, n = masked.shape
     masked = masked.clone()
     empty_ctx = masked.all(dim=1)
     if empty_ctx.any():  # a sample must keep at least one visible token
         masked[empty_ctx, torch.randint(n, (int(empty_ctx.sum()),), generator=gen)] = False
-    n_tgt = int(masked.sum(1).min())
     n_ctx = int((~masked).sum(1).min())
-    noise = torch.rand(b, n, generator=gen)
-    # Rank candidates randomly within each set, keep the first n of each.
-    tgt = torch.topk(torch.where(masked, noise, -1.0), n_tgt, dim=1).indices.sort(dim=1).values
-    ctx = torch.topk(torch.where(~masked, noise, -1.0), n_ctx, dim=1).indices.sort(dim=1).values
+    order = torch.arange(n).expand(b, n)
+    # ascending indices of each set first (stable sort on "not in the set"), keep the first n
+    ctx = torch.sort((masked.long() * n + order), dim=1).values[:, :n_ctx] % n
+    if full_complement:
+        keep = torch.zeros(b, n, dtype=torch.bool).scatter_(1, ctx, True)
+        tgt = torch.sort((keep.long() * n + order), dim=1).values[:, :n - n_ctx] % n
+    else:
+        n_tgt = int(masked.sum(1).min())
+        tgt = torch.sort(((~masked).long() * n + order), dim=1).values[:, :n_tgt] % n
     return MaskPair(ctx, tgt)
 
 
@@ -75,22 +103,36 @@ def random_tokens(batch: int, n: int, ratio: tuple[float, float], gen: torch.Gen
     return _to_pair(masked, gen)
 
 
+def _aspect(spec: BlockSpec, u: float) -> float:
+    lo, hi = spec.aspect_ratio
+    if spec.aspect_sampling == "log_uniform":
+        return math.exp(math.log(lo) + (math.log(hi) - math.log(lo)) * u)
+    return lo + (hi - lo) * u  # uniform, as released
+
+
 def _box_size(spec: BlockSpec, grid: tuple[int, int, int], gen: torch.Generator) -> tuple[int, int, int]:
+    """Box size as released: t = floor(T' ts), area = floor(H'W' s) tokens, h = round(sqrt(area ar)),
+    w = round(sqrt(area / ar)); every side at least 1 (a tiny grid can floor the area to 0)."""
     t, h, w = grid
     u = torch.rand(3, generator=gen).tolist()
-    s = spec.spatial_scale[0] + (spec.spatial_scale[1] - spec.spatial_scale[0]) * u[0]
-    ts = spec.temporal_scale[0] + (spec.temporal_scale[1] - spec.temporal_scale[0]) * u[1]
-    ar = math.exp(math.log(spec.aspect_ratio[0]) + (math.log(spec.aspect_ratio[1]) - math.log(spec.aspect_ratio[0])) * u[2])
-    area = s * h * w
+    ts = spec.temporal_scale[0] + (spec.temporal_scale[1] - spec.temporal_scale[0]) * u[0]
+    s = spec.spatial_scale[0] + (spec.spatial_scale[1] - spec.spatial_scale[0]) * u[1]
+    ar = _aspect(spec, u[2])
+    area = int(h * w * s)
     bh = min(h, max(1, round(math.sqrt(area * ar))))
     bw = min(w, max(1, round(math.sqrt(area / ar))))
-    bt = min(t, max(1, round(ts * t)))
+    bt = min(t, max(1, int(t * ts)))
     return bt, bh, bw
 
 
 def multiblock(batch: int, grid: tuple[int, int, int], spec: BlockSpec, gen: torch.Generator,
-               motion: torch.Tensor | None = None, guidance: GuidanceCfg | None = None) -> MaskPair:
-    """Union of `num_blocks` boxes (one size per batch, as V-JEPA) is the target."""
+               motion: torch.Tensor | None = None, guidance: GuidanceCfg | None = None,
+               context_frames: int | None = None) -> MaskPair:
+    """Union of `num_blocks` boxes (one size per batch, as V-JEPA) is the target.
+
+    context_frames (future masks): the context is further limited to the first `context_frames`
+    time tokens and the target is the full complement of the context.
+    """
     t, h, w = grid
     bt, bh, bw = _box_size(spec, grid, gen)
     n_origins = (t - bt + 1, h - bh + 1, w - bw + 1)
@@ -113,12 +155,27 @@ def multiblock(batch: int, grid: tuple[int, int, int], spec: BlockSpec, gen: tor
     inside = ((tt >= ot[..., None, None, None]) & (tt < (ot + bt)[..., None, None, None])
               & (hh >= oh[..., None, None, None]) & (hh < (oh + bh)[..., None, None, None])
               & (ww >= ow[..., None, None, None]) & (ww < (ow + bw)[..., None, None, None]))
-    return _to_pair(inside.any(dim=1).flatten(1), gen)
+    masked = inside.any(dim=1)  # (B, T, H, W)
+    if context_frames is None:
+        return _to_pair(masked.flatten(1), gen)
+    masked[:, context_frames:] = True
+    return _to_pair(masked.flatten(1), gen, full_complement=True)
+
+
+def future_blocks(batch: int, grid: tuple[int, int, int], gen: torch.Generator, motion: torch.Tensor | None = None,
+                  guidance: GuidanceCfg | None = None) -> list[MaskPair]:
+    """The released future masks: one pair per generator of FUTURE_BLOCKS; context = first half of time
+    minus the boxes, target = the full complement (motion guidance places the boxes)."""
+    if grid[0] < 2:
+        raise ValueError(f"future prediction needs at least 2 time tokens, the grid has {grid[0]}")
+    frames = max(1, int(grid[0] * FUTURE_CONTEXT_FRACTION))
+    return [multiblock(batch, grid, spec, gen, motion, guidance, context_frames=frames) for spec in FUTURE_BLOCKS]
 
 
 def future(batch: int, grid: tuple[int, int, int], gen: torch.Generator, probs: torch.Tensor | None = None,
            ratio: tuple[float, float] = (1.0, 1.0), random_frac: float = 0.0) -> MaskPair:
-    """Context = first half of the time tokens; targets = the second half (or a guided subset of it)."""
+    """`future: halves`: context = first half of the time tokens; targets = the second half (or a guided
+    subset of it)."""
     t, h, w = grid
     if t < 2:
         raise ValueError(f"future prediction needs at least 2 time tokens, the grid has {t}")
@@ -144,9 +201,13 @@ def future(batch: int, grid: tuple[int, int, int], gen: torch.Generator, probs: 
 
 
 class MaskGenerator:
-    """Turns a profile's mask config plus a variant's guidance/future switches into mask pairs for a batch."""
+    """Turns a profile's mask config plus a variant's guidance/future switches into mask pairs for a batch.
 
-    def __init__(self, mask: MaskCfg, model: ModelCfg, guidance: GuidanceCfg | None = None, future: bool = False):
+    future: False, True (the released future masks, `future_blocks`) or "halves".
+    """
+
+    def __init__(self, mask: MaskCfg, model: ModelCfg, guidance: GuidanceCfg | None = None,
+                 future: bool | str = False):
         self.mask, self.model, self.guidance, self.future = mask, model, guidance, future
         self.grid = model.grid
 
@@ -154,6 +215,8 @@ class MaskGenerator:
         b = x.shape[0]
         motion = motion_map(x.float().cpu(), self.model.tubelet, self.model.patch) if self.guidance else None
         g = self.guidance
+        if self.future and self.future != "halves":
+            return future_blocks(b, self.grid, gen, motion, g)
         if self.future:
             probs = _guided_probs(motion, g.strength) if g else None
             return [future(b, self.grid, gen, probs, self.mask.ratio, g.random_frac if g else 0.0)]

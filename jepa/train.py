@@ -166,6 +166,9 @@ def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = 
 
     model = JEPA(cfg).to(device)
     target = copy.deepcopy(model.encoder).requires_grad_(False).eval() if cfg.variant.ema else None
+    # export: init (EMA off) keeps what the released code exports there: its target encoder, deep-copied
+    # at init and never updated; training still updates (and the aux terms still read) the online encoder
+    init_copy = copy.deepcopy(model.encoder).requires_grad_(False).eval() if cfg.variant.export == "init" else None
     opt = torch.optim.AdamW(_param_groups(model, t_cfg.weight_decay), lr=t_cfg.lr, betas=t_cfg.betas)
     start = 0
     ckpt_path = out_dir / "last.pt"
@@ -175,6 +178,8 @@ def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = 
         opt.load_state_dict(state["opt"])
         if target is not None:
             target.load_state_dict(state["target"])
+        if init_copy is not None:
+            init_copy.load_state_dict(state["init_copy"])
         start = state["step"]
     ddp = nn.parallel.DistributedDataParallel(model, find_unused_parameters=True) if world > 1 else model
     masks = MaskGenerator(cfg.profile.mask, cfg.profile.model, cfg.variant.guidance, cfg.variant.future)
@@ -219,7 +224,7 @@ def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = 
                         live.log_metric(f"train/{k}", v)
                 live.next_step()
         if rank == 0 and (done % t_cfg.checkpoint_every == 0 or done == last_step):
-            _save_checkpoint(ckpt_path, model, opt, target, done, cfg)
+            _save_checkpoint(ckpt_path, model, opt, target, done, cfg, init_copy)
     elapsed = time.perf_counter() - t0
     summary = {"run_id": cfg.run_id, "profile": cfg.profile_name, "steps": last_step,
                "seconds": round(elapsed, 2), "ms_per_step": round(1000 * elapsed / max(1, last_step - start), 2),
@@ -231,7 +236,7 @@ def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = 
     if stats is not None:
         summary["data"] = stats.as_dict()
     if rank == 0 and last_step == t_cfg.steps:
-        encoder = target if target is not None else model.encoder
+        encoder = target if target is not None else init_copy if init_copy is not None else model.encoder
         torch_save(out_dir / "encoder.pt", {"encoder": encoder.state_dict(), "model_cfg": cfg.profile.model.model_dump(),
                                             "run_id": cfg.run_id})
         write_json(out_dir / "summary.json", summary)
@@ -265,9 +270,11 @@ def _check_finite(terms: dict[str, torch.Tensor], cfg: RunConfig, step: int, ckp
                 f"stopped without updating; last good checkpoint: {ckpt if ckpt.exists() else 'none yet'}")
 
 
-def _save_checkpoint(path: Path, model: JEPA, opt, target, step: int, cfg: RunConfig) -> None:
+def _save_checkpoint(path: Path, model: JEPA, opt, target, step: int, cfg: RunConfig,
+                     init_copy: nn.Module | None = None) -> None:
     torch_save(path, {"model": model.state_dict(), "opt": opt.state_dict(),
                       "target": target.state_dict() if target is not None else None,
+                      "init_copy": init_copy.state_dict() if init_copy is not None else None,
                       "step": step, "run_id": cfg.run_id})
 
 

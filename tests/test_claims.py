@@ -67,6 +67,35 @@ def test_registry_covers_every_seed_claim_with_the_papers_numbers(repo_root):
     assert C.structural_claims(768, "paper").verdict.iloc[0].startswith("supported")
 
 
+def test_ema_off_claims_are_shown_both_ways(repo_root):
+    """Claims 4, 5 and 15 (EMA-off kinematic variants) each have an as-released twin: the same claim on
+    the encoder the released code exported (the init copy), carrying the paper's number."""
+    from jepa.config import load_params
+    paper = C.paper_table(repo_root / "data" / "paper_results.csv")
+    variants = load_params(repo_root / "params.yaml").variants
+    by_id = {c.claim_id: c for c in C.CLAIMS}
+    plain = [c for c in C.CLAIMS if c.seed_claim in (4, 5, 15) and not c.claim_id.endswith("_as_released")]
+    assert len(plain) == 6 + 4 + 2
+    for c in plain:
+        twin = by_id[f"{c.claim_id}_as_released"]
+        assert twin.seed_claim == c.seed_claim and twin.benchmark == c.benchmark and twin.reference == c.reference
+        assert twin.variants == tuple(f"{v}_as_released" for v in c.variants)
+        assert C.paper_delta(paper, twin) == pytest.approx(C.paper_delta(paper, c))
+        assert not math.isnan(C.paper_delta(paper, twin))
+        for v in twin.variants:
+            assert variants[v].export == "init" and variants[v].ema is False
+    ablation = by_id["kinematic_vs_as_released_synmotion"]
+    assert ablation.reference == "kinematic_as_released" and math.isnan(C.paper_delta(paper, ablation))
+
+
+def test_every_claim_variant_is_a_params_row(repo_root):
+    from jepa.config import load_params
+    variants = load_params(repo_root / "params.yaml").variants
+    for c in C.CLAIMS:
+        for v in (*c.variants, c.reference):
+            assert v in variants, (c.claim_id, v)
+
+
 def test_claims_without_runs_say_not_run():
     paper = pd.DataFrame([["mixed", "baseline", "ssv2", 8.39], ["mixed", "ld", "ssv2", 13.41]],
                          columns=["regime", "variant", "benchmark", "top1"])

@@ -74,6 +74,12 @@ def test_every_design_key_is_a_variant_row_and_builds():
 def test_unknown_argument_fails_with_path():
     with pytest.raises(ConfigError, match=r"variants.x.terms.ld: unknown argument"):
         build_objectives({"ld": {"wieght": 1.0}}, 8, where="variants.x.terms")
+    for key, kw, msg in (("ld", {"positions": "both"}, "positions must be 'pairs' or 'start'"),
+                         ("ld", {"hard_scope": "clip"}, "hard_scope must be 'batch' or 'sample'"),
+                         ("hamiltonian", {"update_first": "h"}, "update_first must be 'q' or 'p'"),
+                         ("hamiltonian", {"reduction": "sum"}, "reduction must be 'halves' or 'joint'")):
+        with pytest.raises(ConfigError, match=rf"variants.x.terms.{key}: {msg}"):
+            build_objectives({key: kw}, 8, where="variants.x.terms")
 
 
 # ---------------------------------------------------------------- values by hand
@@ -108,15 +114,31 @@ def test_fwm_split_and_cross_covariance_by_hand():
     assert out["fwm_xcov"].item() == pytest.approx(0.01 * 1.25 / 4)
     assert out["fwm_slow"].item() == pytest.approx(0.05 * 0.5)
     assert split_channels(torch.zeros(6))[0].shape[-1] == 3
+    assert split_channels(torch.zeros(7))[0].shape[-1] == 3             # floor(7 * 0.5), as released
+    assert split_channels(torch.zeros(10), 0.33)[0].shape[-1] == 3      # floor(3.3)
 
 
 def test_spectral_by_hand_and_refuses_short_clips():
     z = torch.tensor([1.0, 0.0, 0.0, 0.0]).view(1, 4, 1, 1)
-    # orthonormal rFFT of [1,0,0,0] = [1/2, 1/2, 1/2]; w_f = [0.1, 0.55, 1.0]
+    # unnormalised rFFT of [1,0,0,0] = [1, 1, 1] (released); orthonormal: [1/2, 1/2, 1/2]; w_f = [0.1, 0.55, 1.0]
     _, out = run("spectral", make_ctx(z), weight=1.0)
+    assert out["spectral"].item() == pytest.approx((0.1 + 0.55 + 1.0) / 3)
+    _, out = run("spectral", make_ctx(z), weight=1.0, norm="ortho")
     assert out["spectral"].item() == pytest.approx((0.1 + 0.55 + 1.0) * 0.5 / 3)
     with pytest.raises(ValueError, match="at least 4 time tokens"):
         run("spectral", make_ctx(torch.zeros(1, 3, 1, 1)))
+    with pytest.raises(ValueError, match="norm must be"):
+        run("spectral", make_ctx(z), norm="forward")
+
+
+def test_spectral_reads_positions_seen_at_every_time_step():
+    # position 0 seen at all 4 times (z = [1,0,0,0] -> error 1.65/3); position 1 seen once only (z = 2 at t=0)
+    z = torch.tensor([[1.0, 2.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]]).view(1, 4, 2, 1)
+    valid = torch.tensor([[True, True], [True, False], [True, False], [True, False]]).view(1, 4, 2)
+    _, out = run("spectral", make_ctx(z, valid=valid))
+    assert out["spectral"].item() == pytest.approx(1.65 / 3)                 # position 1 left out (released)
+    _, out = run("spectral", make_ctx(z, valid=valid), positions="any")
+    assert out["spectral"].item() == pytest.approx((1.65 / 3 + 2 * 1.65 / 3) / 2)   # zero-filled: [2,0,0,0]
 
 
 def test_ltc_by_hand():
@@ -150,6 +172,19 @@ def test_ld_plain_and_hard_weighted_by_hand():
     assert dyn.head[0].in_features == 3 and dyn.head[-1].out_features == 6
 
 
+def test_ld_hard_weights_pool_over_the_batch():
+    # two samples, one position each; dyn(z) = 0 -> errors 1 (sample 0) and 3 (sample 1)
+    z = torch.zeros(2, 2, 1, 1)
+    h = torch.tensor([[0.0, 1.0], [0.0, 3.0]]).view(2, 2, 1, 1)
+    for scope, expected in (("batch", (2 * math.e * 1 + 2 * math.e ** 3 * 3) / (math.e + math.e ** 3) / 2),
+                            ("sample", (1 + 3) / 2)):                 # one position per sample: weight 1 each
+        obj, _ = run("ld", make_ctx(z, h), hard_weighted=True, temperature=1.0, hard_scope=scope)
+        constant_head(obj.head, [0.0])
+        assert obj(make_ctx(z, h))["ld"].item() == pytest.approx(expected, rel=1e-6), scope
+    w = hard_weights(torch.tensor([[1.0], [3.0]]), torch.ones(2, 1, dtype=torch.bool), scope="batch")
+    assert w.flatten().tolist() == pytest.approx([2 * math.e / (math.e + math.e ** 3), 2 * math.e ** 3 / (math.e + math.e ** 3)])
+
+
 def test_ac_by_hand():
     clip = torch.zeros(1, 3, 4, 2, 2)
     clip[:, :, 2:] = torch.tensor([1.0, 2.0, 3.0]).view(1, 3, 1, 1, 1)   # tubelet 1 -> 2: RGB change (1, 2, 3)
@@ -168,11 +203,36 @@ class _Oscillator(nn.Module):
 
 def test_hamiltonian_symplectic_step_by_hand():
     z = torch.tensor([[1.0, 2.0], [0.0, 0.0]]).view(1, 2, 1, 2)        # q=1, p=2 at t
-    h = torch.tensor([[0.0, 0.0], [1.0, 2.0]]).view(1, 2, 1, 2)
+    h = torch.tensor([[0.0, 0.0], [1.0, 2.0]]).view(1, 2, 1, 2)        # q*=1, p*=2 at t+1
     obj, _ = run("hamiltonian", make_ctx(z, h), dt=0.1)
     obj.energy = _Oscillator()                                          # H = (q^2 + p^2) / 2
-    # p' = 2 - 0.1 * 1 = 1.9; q' = 1 + 0.1 * 1.9 = 1.19 -> |0.19|, |0.1|
+    # released, q first: q' = 1 + 0.1 * 2 = 1.2; p' = 2 - 0.1 * 1.2 = 1.88 -> |0.2| + |0.12|
+    assert obj(make_ctx(z, h))["hamiltonian"].item() == pytest.approx(0.2 + 0.12, rel=1e-5)
+    obj, _ = run("hamiltonian", make_ctx(z, h), dt=0.1, update_first="p", reduction="joint")
+    obj.energy = _Oscillator()
+    # p first: p' = 2 - 0.1 * 1 = 1.9; q' = 1 + 0.1 * 1.9 = 1.19 -> one mean over (|0.19|, |0.1|)
     assert obj(make_ctx(z, h))["hamiltonian"].item() == pytest.approx((0.19 + 0.1) / 2, rel=1e-5)
+    obj, _ = run("hamiltonian", make_ctx(z, h), dt=0.1, reduction="joint")
+    obj.energy = _Oscillator()
+    assert obj(make_ctx(z, h))["hamiltonian"].item() == pytest.approx((0.2 + 0.12) / 2, rel=1e-5)
+
+
+@pytest.mark.parametrize("key", ["ld", "ltc", "ac", "hamiltonian"])
+def test_one_step_terms_need_t_and_t_plus_1_seen(key):
+    ctx, z = _rich_ctx([False, False])
+    # position 0 seen at every t; position 1 seen at t only (never at t+1: every other step); 2 never
+    valid = torch.zeros(2, 4, 3, dtype=torch.bool)
+    valid[:, :, 0] = True
+    valid[:, 0::2, 1] = True
+    ctx = make_ctx(ctx.z, ctx.h, valid, clip=ctx.clip, tubelet=2, patch=1)
+    only_pairs = valid.clone()
+    only_pairs[:, :, 1] = False
+    pairs_ctx = make_ctx(ctx.z, ctx.h, only_pairs, clip=ctx.clip, tubelet=2, patch=1)
+    obj, out = run(key, ctx)
+    assert out[key].item() == pytest.approx(obj(pairs_ctx)[key].item(), rel=1e-5)   # position 1 ignored
+    obj_start, out_start = run(key, ctx, positions="start")
+    obj_start.load_state_dict(obj.state_dict())
+    assert obj_start(ctx)[key].item() != pytest.approx(obj(pairs_ctx)[key].item(), rel=1e-3)
 
 
 def test_kinematic_family_by_hand():
@@ -187,6 +247,12 @@ def test_kinematic_family_by_hand():
         c = make_ctx(torch.zeros_like(h), h, progress=progress)
         got = run("kinematic", c, weight=0.1, order=2, anneal=True)[1]["kinematic"].item()
         assert got == pytest.approx(0.1 * 2.5 * factor, abs=1e-7)
+    # stepped per epoch (1/100 of the run): progress 0.559 is still epoch 55; epochs 0 anneals every step
+    c = make_ctx(torch.zeros_like(h), h, progress=0.559)
+    got = run("kinematic", c, weight=0.1, order=2, anneal=True)[1]["kinematic"].item()
+    assert got == pytest.approx(0.1 * 2.5 * 0.5 * (1 + math.cos(math.pi * 0.55)), rel=1e-6)
+    got = run("kinematic", c, weight=0.1, order=2, anneal=True, epochs=0)[1]["kinematic"].item()
+    assert got == pytest.approx(0.1 * 2.5 * 0.5 * (1 + math.cos(math.pi * 0.559)), rel=1e-6)
 
 
 def test_velgate_by_hand():
@@ -207,6 +273,47 @@ def test_sigreg_matches_numerical_epps_pulley():
     gauss = make_ctx(torch.randn(1, 64, 8, 16, generator=torch.Generator().manual_seed(0)))
     collapsed = make_ctx(torch.ones(1, 64, 8, 16))
     assert run("sigreg", gauss)[1]["sigreg"] < 0.1 * run("sigreg", collapsed)[1]["sigreg"]
+
+
+def test_sigreg_pools_the_context_tokens_of_every_mask_pair():
+    x = torch.tensor([-1.5, -0.2, 0.1, 0.4, 2.0, 0.7])
+    both = make_ctx(x.view(1, 6, 1, 1))
+    first, second = make_ctx(x[:3].view(1, 3, 1, 1)), make_ctx(x[3:].view(1, 3, 1, 1))
+    obj, whole = run("sigreg", both, slices=8)
+    assert obj.joint_pairs
+    joint = obj([first, second])["sigreg"].item()
+    assert joint == pytest.approx(whole["sigreg"].item(), rel=1e-5)    # one statistic over all 6 tokens
+    per_pair = (obj(first)["sigreg"].item() + obj(second)["sigreg"].item()) / 2
+    assert joint != pytest.approx(per_pair, rel=1e-2)                   # not the mean of two statistics
+    z = torch.randn(1, 3, 1, 1, requires_grad=True)
+    out = obj([make_ctx(z), make_ctx(torch.zeros(1, 2, 1, 1), valid=torch.zeros(1, 2, 1, dtype=torch.bool))])
+    out["sigreg"].backward()
+    assert z.grad.abs().sum() > 0
+
+
+def _sigreg_rank(rank: int, world: int, init: str, x: torch.Tensor, out: str) -> None:
+    import torch.distributed as dist
+    dist.init_process_group("gloo", init_method=init, rank=rank, world_size=world)
+    try:
+        half = x.shape[0] // world
+        obj = build_objectives({"sigreg": {"slices": 4}}, 1)["sigreg"]
+        z = x[rank * half:(rank + 1) * half].clone().view(1, half, 1, 1).requires_grad_()
+        loss = obj(make_ctx(z))["sigreg"]
+        loss.backward()
+        torch.save({"loss": loss.detach(), "grad": z.grad}, f"{out}.{rank}")
+    finally:
+        dist.destroy_process_group()
+
+
+def test_sigreg_all_reduces_the_characteristic_function_under_ddp(tmp_path):
+    import torch.multiprocessing as mp
+    x = torch.tensor([-1.5, -0.2, 0.1, 0.4, 2.0, 0.7])
+    out = str(tmp_path / "r")
+    mp.spawn(_sigreg_rank, args=(2, f"file://{tmp_path / 'store'}", x, out), nprocs=2, join=True)
+    single = run("sigreg", make_ctx(x.view(1, 6, 1, 1)), slices=4)[1]["sigreg"].item()
+    for rank in (0, 1):
+        got = torch.load(f"{out}.{rank}", weights_only=True)
+        assert got["loss"].item() == pytest.approx(single, rel=1e-5)    # both ranks: the statistic of all 6
 
 
 def test_pixel_recon_by_hand():
@@ -235,19 +342,35 @@ def _rich_ctx(is_image, valid=None):
 
 
 @pytest.mark.parametrize("key", TEMPORAL)
-def test_temporal_terms_skip_image_clips(key):
+def test_temporal_terms_skip_image_clips_under_the_switch(key):
     ctx, z = _rich_ctx([True, True])
-    _, out = run(key, ctx)
+    _, out = run(key, ctx, skip_images=True)
     loss = sum(out.values())
     assert torch.isfinite(loss) and loss.item() == 0.0
     # images do not change a mixed batch's value either
     mixed, _ = _rich_ctx([False, True])
     video_only = make_ctx(mixed.z[:1], mixed.h[:1], clip=mixed.clip[:1], tubelet=2, patch=1)
-    obj, out_mixed = run(key, mixed)
+    obj, out_mixed = run(key, mixed, skip_images=True)
     if key not in ("fwm", "infonce"):  # these pool over the batch; checked separately above
         out_video = obj(video_only)
         for name in out_mixed:
             assert out_mixed[name].item() == pytest.approx(out_video[name].item(), rel=1e-5), name
+
+
+@pytest.mark.parametrize("key", TEMPORAL + ["sigreg"])
+def test_image_clips_enter_every_term_by_default(key):
+    """As released: an image clip is its frame repeated, and every auxiliary term reads it."""
+    images, _ = _rich_ctx([True, True])
+    as_videos, _ = _rich_ctx([False, False])
+    obj, out = run(key, images)
+    assert sum(out.values()).item() > 0
+    for name, value in obj(as_videos).items():
+        assert out[name].item() == pytest.approx(value.item(), rel=1e-6), name
+
+
+def test_skip_images_must_be_a_boolean():
+    with pytest.raises(ConfigError, match=r"variants.x.terms.delta.skip_images: expected true or false"):
+        build_objectives({"delta": {"skip_images": "yes"}}, 8, where="variants.x.terms")
 
 
 @pytest.mark.parametrize("key", TEMPORAL + ["sigreg"])
@@ -428,3 +551,64 @@ def test_recipe_vc_terms_join_every_variant_only_when_enabled():
         loss, terms = model(*batch, target, 0.5)
         assert terms["vc_std"].item() >= 0 and terms["vc_cov"].item() > 0
         assert loss.item() == pytest.approx(sum(v.item() for v in terms.values()), rel=1e-6)
+
+
+def test_fwm_cross_covariance_is_fp32_under_autocast():
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(2, 4, 8, 16, generator=g).to(torch.bfloat16)
+    a, d = z.flatten(0, 2).split(8, dim=-1)
+    a, d = (a - a.mean(0)).double(), (d - d.mean(0)).double()          # centred in the input dtype, as released
+    expected = 0.01 * (a.T @ d / (a.shape[0] - 1)).pow(2).mean().item()
+    ctx = make_ctx(torch.zeros(2, 4, 8, 16))
+    ctx.z = z
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = run("fwm", ctx)[1]["fwm_xcov"]
+    assert got.dtype == torch.float32
+    assert got.item() == pytest.approx(expected, rel=1e-4)              # a bf16 matmul is off by ~1e-3
+
+
+@pytest.mark.parametrize("export", ["trained", "init"])
+def test_ema_off_export_init_saves_the_init_copy_while_the_online_encoder_trains(tmp_path, export):
+    """The released EMA-off flaw: its target encoder is copied at init and never updated, and that is
+    what its eval scripts load. export: init exports exactly those weights; training is unchanged."""
+    variant = load_params().variants["kinematic"].model_copy(update={"export": export})
+    cfg = tiny_run("kinematic", variant)
+    cfg = cfg.model_copy(update={"profile": cfg.profile.model_copy(update={
+        "train": cfg.profile.train.model_copy(update={"steps": 4, "checkpoint_every": 2, "warmup_steps": 0})})})
+    torch.manual_seed(cfg.seed)
+    init = copy.deepcopy(JEPA(cfg).encoder.state_dict())
+
+    def stream(start):
+        g = torch.Generator().manual_seed(1 + start)
+        while True:
+            yield torch.randn(4, 3, 8, 16, 16, generator=g), torch.zeros(4, dtype=torch.bool)
+
+    pretrain(cfg, tmp_path, stream_fn=lambda start, rank, world: stream(start), progress=False, stop_after=2)
+    pretrain(cfg, tmp_path, stream_fn=lambda start, rank, world: stream(start), progress=False)   # resumed
+    exported = torch.load(tmp_path / "encoder.pt", weights_only=True)["encoder"]
+    online = {k[len("encoder."):]: v for k, v in torch.load(tmp_path / "last.pt", weights_only=False)["model"].items()
+              if k.startswith("encoder.")}
+    assert any(not torch.equal(online[k], init[k]) for k in init)          # the online encoder trained
+    same_as_init = all(torch.equal(exported[k], init[k]) for k in init)
+    same_as_online = all(torch.equal(exported[k], online[k]) for k in init)
+    assert (same_as_init, same_as_online) == ((True, False) if export == "init" else (False, True))
+    if export == "init":  # what the released code scored: bit-identical to this seed's random-init floor
+        from jepa.evaluate import random_encoder
+        floor = random_encoder(cfg.profile.model, cfg.seed).state_dict()
+        assert all(torch.equal(exported[k], floor[k]) for k in floor)
+
+
+def test_export_init_needs_ema_off():
+    with pytest.raises(ValueError, match="export: init .* only applies with ema: false"):
+        VariantCfg(ema=True, export="init")
+
+
+def test_as_released_ema_off_rows_train_like_their_plain_rows():
+    variants = load_params().variants
+    rows = [n for n, v in variants.items() if v.export == "init"]
+    assert sorted(rows) == sorted(f"{n}_as_released" for n in
+                                  [n for n, v in variants.items() if not v.ema and v.export == "trained"])
+    for name in rows:
+        plain = variants[name[:-len("_as_released")]]
+        assert variants[name].terms == plain.terms and variants[name].regimes == plain.regimes, name
+        assert variants[name].ema is False

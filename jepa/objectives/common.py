@@ -3,6 +3,10 @@
 Every temporal term reduces with `masked_mean`, so a batch without a single valid
 position (all images, or a context encoder that saw no token at both t and t+1)
 gives an exact zero that keeps a gradient path instead of a NaN.
+
+"Video clips" below means the samples `AuxContext.video` admits: every clip by default (the
+released loader repeats an image over the clip's frames and every term reads it), real videos
+only under an objective's `skip_images` switch.
 """
 
 from __future__ import annotations
@@ -26,9 +30,20 @@ def valid_pairs(ctx: AuxContext) -> torch.Tensor:
 
 
 def valid_start(ctx: AuxContext) -> torch.Tensor:
-    """(B, T'-1, S): positions seen at t (t < T'-1), in video clips; for terms that read z[t] and h[t+1] only."""
+    """(B, T'-1, S): positions seen at t (t < T'-1), in video clips; the `positions: start` switch of
+    the terms that read z[t] and h[t+1] only (the released code asks for t and t+1: `valid_pairs`)."""
     v = ctx.z_valid[:, :-1]
     return v & video_mask(ctx, v.shape)
+
+
+def step_positions(ctx: AuxContext, positions: str) -> torch.Tensor:
+    """Positions of a one-step term (ld, ltc, ac, hamiltonian): `pairs` (seen at t and t+1, as released)
+    or `start` (seen at t)."""
+    if positions == "pairs":
+        return valid_pairs(ctx)
+    if positions == "start":
+        return valid_start(ctx)
+    raise ValueError(f"positions must be 'pairs' or 'start', got {positions!r}")
 
 
 def visible(ctx: AuxContext, videos_only: bool = False) -> torch.Tensor:
@@ -58,9 +73,10 @@ def split_channels(x: torch.Tensor, frac: float = 0.5) -> tuple[torch.Tensor, to
 
 
 def split_size(dim: int, frac: float = 0.5) -> int:
+    """Channels in the first part: max(1, floor(dim * frac)), as released (D_app, D_kinematic)."""
     if not 0 < frac < 1:
         raise ValueError(f"split fraction must be in (0, 1), got {frac}")
-    k = int(round(dim * frac))
+    k = max(1, int(dim * frac))
     if not 0 < k < dim:
         raise ValueError(f"cannot split {dim} channels at fraction {frac}")
     return k
@@ -83,14 +99,19 @@ def input_dim(dim: int, which: str, frac: float = 0.5) -> int:
     raise ValueError(f"input must be 'full' or 'dyn', got {which!r}")
 
 
-def hard_weights(err: torch.Tensor, mask: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
-    """Hard-region weights w = K * softmax(sg(err) / T) over each sample's valid positions (0 elsewhere).
+def hard_weights(err: torch.Tensor, mask: torch.Tensor, temperature: float = 1.0,
+                 scope: str = "sample") -> torch.Tensor:
+    """Hard-region weights w = K * softmax(sg(err) / T) over the valid positions (0 elsewhere).
 
-    err, mask: (B, ...). K is the number of valid positions of the sample, so the weights average to 1.
+    err, mask: (B, ...). scope `sample`: one softmax per sample, K = that sample's valid positions
+    (hw's predicted tokens, as released); `batch`: one softmax over every valid position of the
+    batch, K = their number (the released hard-weighted LD). Either way the weights average to 1.
     """
     if temperature <= 0:
         raise ValueError(f"temperature must be positive, got {temperature}")
-    b = err.shape[0]
+    if scope not in ("sample", "batch"):
+        raise ValueError(f"hard-weight scope must be 'sample' or 'batch', got {scope!r}")
+    b = err.shape[0] if scope == "sample" else 1
     e = err.detach().reshape(b, -1) / temperature
     m = mask.reshape(b, -1)
     logits = e.masked_fill(~m, torch.finfo(e.dtype).min)

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from jepa.objectives.common import hard_weights, input_dim, mlp, patch_means, select_input, valid_start, zero_loss
+from jepa.objectives.common import hard_weights, input_dim, mlp, patch_means, select_input, step_positions, zero_loss
 from jepa.objectives.registry import AuxContext, Objective, register
 
 
@@ -18,22 +18,30 @@ class LatentDynamics(Objective):
     """Latent dynamics: dyn head MLP(D_in -> hidden -> D, GELU); + w |dyn(z[t]) - sg(h[t+1] - h[t])|.
 
     input: `full` (z) or `dyn` (the FWM Z_dyn half only: fwm_ld, fwm_hw_ld).
-    hard_weighted: per-position errors get hard-region weights K softmax(sg(err)/T) over each
-    sample's positions (hw_ld, fwm_hw_ld).
+    hard_weighted: per-position errors get hard-region weights K softmax(sg(err)/T) (hw_ld, fwm_hw_ld),
+    pooled over every valid position of the batch (hard_scope `batch`, as released) or per sample
+    (`sample`).
     detach: compute the term under no-grad, as the released hw_ld / fwm_hw_ld code does: it only
     shifts the logged loss and the dyn head never trains (the *_as_released ablations).
-    Positions: z[t] seen by the context encoder, t < T'-1, video clips.
+    Positions: seen by the context encoder at t and t+1 (positions `pairs`, as released) or at t
+    only (`start`), t < T'-1, video clips.
     """
 
     def __init__(self, dim: int, weight: float = 1.0, input: str = "full", hidden: int = 256,
-                 hard_weighted: bool = False, temperature: float = 1.0, detach: bool = False, split: float = 0.5):
+                 hard_weighted: bool = False, temperature: float = 1.0, detach: bool = False, split: float = 0.5,
+                 hard_scope: str = "batch", positions: str = "pairs"):
         super().__init__(dim)
+        if hard_scope not in ("batch", "sample"):
+            raise ValueError(f"hard_scope must be 'batch' or 'sample', got {hard_scope!r}")
+        if positions not in ("pairs", "start"):
+            raise ValueError(f"positions must be 'pairs' or 'start', got {positions!r}")
         self.weight, self.input, self.split = weight, input, split
         self.hard_weighted, self.temperature, self.detach = hard_weighted, temperature, detach
+        self.hard_scope, self.positions = hard_scope, positions
         self.head = mlp(input_dim(dim, input, split), hidden, dim)
 
     def forward(self, ctx: AuxContext) -> dict[str, torch.Tensor]:
-        valid = valid_start(ctx)
+        valid = step_positions(ctx, self.positions)
         if not valid.any():
             return {"ld": zero_loss(ctx.z)}
         with torch.no_grad() if self.detach else nullcontext():
@@ -44,27 +52,30 @@ class LatentDynamics(Objective):
             if self.hard_weighted:
                 grid = err.new_zeros(valid.shape)
                 grid[valid] = err.detach()
-                err = err * hard_weights(grid, valid, self.temperature)[valid]
+                err = err * hard_weights(grid, valid, self.temperature, self.hard_scope)[valid]
             loss = self.weight * err.mean()
         return {"ld": loss}
 
     def extra_repr(self) -> str:
         return (f"weight={self.weight}, input={self.input}, hard_weighted={self.hard_weighted}, "
-                f"detach={self.detach}")
+                f"hard_scope={self.hard_scope}, detach={self.detach}, positions={self.positions}")
 
 
 @register("ac")
 class ActionConditioning(Objective):
     """Action head MLP(D_in -> hidden -> 3) predicts the RGB patch-mean change of each tubelet between
-    t and t+1 from z[t]; + w L1. input `dyn` reads the FWM Z_dyn half only (fac)."""
+    t and t+1 from z[t]; + w L1. input `dyn` reads the FWM Z_dyn half only (fac). Positions as ld's."""
 
-    def __init__(self, dim: int, weight: float = 1.0, input: str = "full", hidden: int = 256, split: float = 0.5):
+    def __init__(self, dim: int, weight: float = 1.0, input: str = "full", hidden: int = 256, split: float = 0.5,
+                 positions: str = "pairs"):
         super().__init__(dim)
-        self.weight, self.input, self.split = weight, input, split
+        self.weight, self.input, self.split, self.positions = weight, input, split, positions
+        if positions not in ("pairs", "start"):
+            raise ValueError(f"positions must be 'pairs' or 'start', got {positions!r}")
         self.head = mlp(input_dim(dim, input, split), hidden, 3)
 
     def forward(self, ctx: AuxContext) -> dict[str, torch.Tensor]:
-        valid = valid_start(ctx)
+        valid = step_positions(ctx, self.positions)
         if not valid.any():
             return {"ac": zero_loss(ctx.z)}
         a = patch_means(ctx.clip, ctx.tubelet, ctx.patch)  # (B, T', S, 3)
@@ -75,19 +86,34 @@ class ActionConditioning(Objective):
 
 @register("hamiltonian")
 class Hamiltonian(Objective):
-    """z split into (q, p); energy H = MLP(D -> hidden -> hidden -> 1, GELU); one symplectic Euler step
+    """z split into (q, p); energy H = MLP(D -> hidden -> hidden -> 1, GELU); one symplectic Euler step,
+    q first as released (update_first `q`):
 
-        p' = p - dt dH/dq(q, p),    q' = q + dt dH/dp(q, p')
+        q' = q + dt dH/dp(q, p),    p' = p - dt dH/dq(q', p)
 
-    + w |(q', p') - sg(h[t+1])| (L1 to the two halves of the next target), over seen z[t], video clips.
+    (`p`: p' = p - dt dH/dq(q, p), q' = q + dt dH/dp(q, p')). Loss, as released (reduction `halves`):
+    + w (mean|q' - sg(q*)| + mean|p' - sg(p*)|), (q*, p*) the halves of h[t+1]; `joint`: one mean over
+    the concatenation (half the weight). Positions as ld's.
     """
 
-    def __init__(self, dim: int, weight: float = 1.0, hidden: int = 256, dt: float = 0.1):
+    def __init__(self, dim: int, weight: float = 1.0, hidden: int = 256, dt: float = 0.1,
+                 update_first: str = "q", reduction: str = "halves", positions: str = "pairs"):
         super().__init__(dim)
         if dim % 2:
             raise ValueError(f"hamiltonian splits z into equal (q, p) halves; feature dim {dim} is odd")
+        if update_first not in ("q", "p"):
+            raise ValueError(f"update_first must be 'q' or 'p', got {update_first!r}")
+        if reduction not in ("halves", "joint"):
+            raise ValueError(f"reduction must be 'halves' or 'joint', got {reduction!r}")
+        if positions not in ("pairs", "start"):
+            raise ValueError(f"positions must be 'pairs' or 'start', got {positions!r}")
         self.weight, self.dt = weight, dt
+        self.update_first, self.reduction, self.positions = update_first, reduction, positions
         self.energy = mlp(dim, hidden, 1, layers=2)
+
+    def _grad(self, q: torch.Tensor, p: torch.Tensor, wrt: torch.Tensor) -> torch.Tensor:
+        g, = torch.autograd.grad(self.energy(torch.cat([q, p], -1)).sum(), wrt, create_graph=True)
+        return g
 
     def step(self, q: torch.Tensor, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One symplectic Euler step; differentiable (create_graph) so the encoder and H both learn."""
@@ -96,21 +122,27 @@ class Hamiltonian(Objective):
                 q = q.detach().requires_grad_()
             if not p.requires_grad:
                 p = p.detach().requires_grad_()
-            dh_dq, = torch.autograd.grad(self.energy(torch.cat([q, p], -1)).sum(), q, create_graph=True)
-            p1 = p - self.dt * dh_dq
-            dh_dp, = torch.autograd.grad(self.energy(torch.cat([q, p1], -1)).sum(), p1, create_graph=True)
-            q1 = q + self.dt * dh_dp
+            if self.update_first == "q":
+                q1 = q + self.dt * self._grad(q, p, p)
+                p1 = p - self.dt * self._grad(q1, p, q1)
+            else:
+                p1 = p - self.dt * self._grad(q, p, q)
+                q1 = q + self.dt * self._grad(q, p1, p1)
         return q1, p1
 
     def forward(self, ctx: AuxContext) -> dict[str, torch.Tensor]:
-        valid = valid_start(ctx)
+        valid = step_positions(ctx, self.positions)
         x = ctx.z[:, :-1][valid]  # (M, D)
         if x.shape[0] == 0:
             return {"hamiltonian": zero_loss(ctx.z)}
-        target = ctx.h[:, 1:][valid].detach()
+        q_star, p_star = ctx.h[:, 1:][valid].detach().chunk(2, dim=-1)
         q, p = x.chunk(2, dim=-1)
         q1, p1 = self.step(q, p)
-        return {"hamiltonian": self.weight * (torch.cat([q1, p1], -1) - target).abs().mean()}
+        if self.reduction == "halves":
+            loss = (q1 - q_star).abs().mean() + (p1 - p_star).abs().mean()
+        else:
+            loss = (torch.cat([q1, p1], -1) - torch.cat([q_star, p_star], -1)).abs().mean()
+        return {"hamiltonian": self.weight * loss}
 
 
 def tubelet_pixels(clip: torch.Tensor, tubelet: int, patch: int, normalize: bool = True,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import torch
@@ -29,10 +29,11 @@ class AuxContext:
     target: torch.Tensor     # (B, Nt, D) layer-normed target tokens at those positions
     tgt_idx: torch.Tensor    # (B, Nt) flat token indices of the targets
     clip: torch.Tensor       # (B, C, T, H, W) the normalized input clip
-    is_image: torch.Tensor   # (B,) bool: clip is one image repeated (temporal terms skip these)
+    is_image: torch.Tensor   # (B,) bool: clip is one image repeated over the clip's frames
     progress: float          # training progress in [0, 1] (annealed coefficients)
     tubelet: int
     patch: int
+    skip_images: bool = False  # treat image clips as unseen (an objective's `skip_images` switch sets it)
 
     @property
     def pred_err(self) -> torch.Tensor:
@@ -41,16 +42,37 @@ class AuxContext:
 
     @property
     def video(self) -> torch.Tensor:
-        """(B,) bool: samples that are real videos (temporal terms apply)."""
-        return ~self.is_image
+        """(B,) bool: samples the temporal terms read.
+
+        All of them by default: the released loader feeds an image as its frame repeated over the
+        clip, and every auxiliary term sees it (its "fewer than 2 time tokens" skips never fire).
+        With `skip_images` only real videos.
+        """
+        return ~self.is_image if self.skip_images else torch.ones_like(self.is_image)
 
 
 class Objective(nn.Module):
-    """Base class for objectives that own parameters (heads); `forward(ctx) -> {name: loss}`."""
+    """Base class for objectives that own parameters (heads); `forward(ctx) -> {name: loss}`.
+
+    `joint_pairs = True` marks an objective that pools the tokens of every mask pair into one term:
+    the training loop calls it once with the list of contexts (one per mask pair); every other
+    objective is called once per pair and its terms are averaged over the pairs.
+    `skip_images` (set from the generic `skip_images` argument of every objective): image clips
+    count as unseen, so the objective reads real videos only.
+    """
+
+    joint_pairs: bool = False
+    skip_images: bool = False
 
     def __init__(self, dim: int, **kwargs: Any):
         super().__init__()
         self.dim = dim
+
+    def __call__(self, ctx, *args: Any, **kwargs: Any):
+        if self.skip_images:
+            ctx = [replace(c, skip_images=True) for c in ctx] if isinstance(ctx, list) else \
+                replace(ctx, skip_images=True)
+        return super().__call__(ctx, *args, **kwargs)
 
     def forward(self, ctx: AuxContext) -> dict[str, torch.Tensor]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -114,14 +136,20 @@ def build_objectives(terms: dict[str, dict[str, Any]], dim: int, where: str = "t
     for key, kwargs in terms.items():
         if key not in OBJECTIVES:
             raise ConfigError(f"{where}.{key}: unknown objective; registered: {sorted(OBJECTIVES)}")
+        kwargs = dict(kwargs)
+        skip_images = kwargs.pop("skip_images", False)
+        if not isinstance(skip_images, bool):
+            raise ConfigError(f"{where}.{key}.skip_images: expected true or false, got {skip_images!r}")
         accepted = _accepted_kwargs(OBJECTIVES[key])
         if accepted is not None:
             unknown = set(kwargs) - accepted
             if unknown:
-                raise ConfigError(f"{where}.{key}: unknown argument(s) {sorted(unknown)}; accepted: {sorted(accepted)}")
+                raise ConfigError(f"{where}.{key}: unknown argument(s) {sorted(unknown)}; "
+                                  f"accepted: {sorted(accepted | {'skip_images'})}")
         extra = {"model": model} if _wants_model(OBJECTIVES[key]) else {}
         try:
             out[key] = OBJECTIVES[key](dim=dim, **kwargs, **extra)
         except (ValueError, TypeError) as err:
             raise ConfigError(f"{where}.{key}: {err}") from None
+        out[key].skip_images = skip_images
     return out

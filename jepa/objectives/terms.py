@@ -1,4 +1,4 @@
-"""Parameter-free auxiliary terms of DESIGN section 4 (mixed regime, plus RQ1's InfoNCE).
+"""Parameter-free auxiliary terms (mixed regime, plus RQ1's InfoNCE); docs/method.md states them.
 
 Notation as in the design: z = context features on the full grid (zero where unseen),
 h = target features, sg = stop-gradient. Every term returns already-weighted losses.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from jepa.objectives.common import (hard_weights, masked_mean, split_channels, valid_pairs, valid_start,
+from jepa.objectives.common import (hard_weights, masked_mean, split_channels, step_positions, valid_pairs,
                                     visible, zero_loss)
 from jepa.objectives.registry import AuxContext, register
 
@@ -36,8 +36,8 @@ def fwm(ctx: AuxContext, slow_weight: float = 0.05, xcov_weight: float = 0.01,
     """Factorized world model: slow appearance half + decorrelation of appearance and dynamics halves.
 
     + slow_weight |Z_app[t+1] - Z_app[t]| on valid pairs
-    + xcov_weight mean(C^2), C = cross-covariance (over visible video tokens) of centred Z_app and Z_dyn.
-    Image clips are left out of both parts.
+    + xcov_weight mean(C^2), C = cross-covariance (over visible tokens) of centred Z_app and Z_dyn,
+    computed in fp32 under autocast as released (and returned in fp32). Image clips enter both parts unless `skip_images`.
     """
     app, dyn = split_channels(ctx.z, split)
     slow = masked_mean((app[:, 1:] - app[:, :-1]).abs().mean(-1), valid_pairs(ctx))
@@ -46,41 +46,50 @@ def fwm(ctx: AuxContext, slow_weight: float = 0.05, xcov_weight: float = 0.01,
     if a.shape[0] < 2:
         xcov = zero_loss(ctx.z)
     else:
-        a = a - a.mean(0)
-        d = d - d.mean(0)
-        xcov = (a.T @ d / (a.shape[0] - 1)).pow(2).mean()
+        a = (a - a.mean(0)).float()
+        d = (d - d.mean(0)).float()
+        with torch.autocast(a.device.type, enabled=False):
+            xcov = (a.T @ d / (a.shape[0] - 1)).pow(2).mean()
     return {"fwm_slow": slow_weight * slow, "fwm_xcov": xcov_weight * xcov}
 
 
 @register("spectral")
-def spectral(ctx: AuxContext, weight: float = 1.0, w_min: float = 0.1, w_max: float = 1.0) -> dict[str, torch.Tensor]:
-    """+ w |w_f (F z - F sg(h))|: rFFT over time (orthonormal), frequency weights linear w_min..w_max.
+def spectral(ctx: AuxContext, weight: float = 1.0, w_min: float = 0.1, w_max: float = 1.0,
+             norm: str = "backward", positions: str = "always") -> dict[str, torch.Tensor]:
+    """+ w |w_f (F z - F sg(h))|: rFFT over time, frequency weights linear w_min..w_max; mean over
+    frequencies, channels and the selected spatial positions of the video clips.
 
-    Unseen tokens are zero in z; h is masked the same way so both spectra describe the same
-    (visible) samples: with tube masks (the paper's multiblock masks span all time) this is the
-    plain spectrum of each visible position. Mean over frequencies, channels and spatial
-    positions seen at least once, in video clips.
+    As released: norm `backward` (torch's unnormalised forward transform) on the positions the
+    context encoder saw at every time step (positions `always`). Switches: norm `ortho` (the
+    coefficient effectively x 1/sqrt(T')); positions `any`: every position seen at least once,
+    with the unseen times zero in z and masked the same way in h (F z - F h = F (z - h)).
     """
     t = ctx.z.shape[1]
     if t < 4:
         raise ValueError(f"spectral needs at least 4 time tokens to have a frequency band, the grid has {t} "
                          f"(frames / tubelet); use a profile with more frames or drop the spectral term")
+    if positions not in ("always", "any"):
+        raise ValueError(f"positions must be 'always' or 'any', got {positions!r}")
+    if norm not in ("backward", "ortho"):
+        raise ValueError(f"norm must be 'backward' (unnormalised) or 'ortho', got {norm!r}")
     m = visible(ctx, videos_only=True)
-    diff = (ctx.z - ctx.h.detach()) * m.unsqueeze(-1).to(ctx.z.dtype)  # F z - F h = F (z - h)
-    spec = torch.fft.rfft(diff.float(), dim=1, norm="ortho")  # (B, F, S, D) complex
+    where = m.all(dim=1) if positions == "always" else m.any(dim=1)  # (B, S)
+    diff = (ctx.z - ctx.h.detach()) * m.unsqueeze(-1).to(ctx.z.dtype)
+    spec = torch.fft.rfft(diff.float(), dim=1, norm=norm)  # (B, F, S, D) complex
     wf = torch.linspace(w_min, w_max, spec.shape[1], device=spec.device)
     err = (spec * wf.view(1, -1, 1, 1)).abs().mean(dim=(1, 3))  # (B, S)
-    return {"spectral": weight * masked_mean(err, m.any(dim=1))}
+    return {"spectral": weight * masked_mean(err, where)}
 
 
 @register("ltc")
-def ltc(ctx: AuxContext, weight: float = 0.5, margin: float = 0.5) -> dict[str, torch.Tensor]:
-    """Latent temporal contrastive: + w mean max(0, margin - cos(z[t], h[t]) + cos(z[t], h[t+1])) over seen z[t]."""
+def ltc(ctx: AuxContext, weight: float = 0.5, margin: float = 0.5, positions: str = "pairs") -> dict[str, torch.Tensor]:
+    """Latent temporal contrastive: + w mean max(0, margin - cos(z[t], h[t]) + cos(z[t], h[t+1])) over
+    positions seen at t and t+1 (positions `pairs`, as released) or at t (`start`)."""
     zt = ctx.z[:, :-1]
     h = ctx.h.detach()
     pos = F.cosine_similarity(zt, h[:, :-1], dim=-1)
     neg = F.cosine_similarity(zt, h[:, 1:], dim=-1)
-    return {"ltc": weight * masked_mean(F.relu(margin - pos + neg), valid_start(ctx))}
+    return {"ltc": weight * masked_mean(F.relu(margin - pos + neg), step_positions(ctx, positions))}
 
 
 @register("infonce")
