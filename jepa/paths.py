@@ -56,6 +56,11 @@ def figures_dir() -> Path:
     return root() / "reports" / "figures"
 
 
+def requirements_lock() -> Path:
+    """The exact package versions scripts/setup-env installs; REPORT.md records its sha256."""
+    return root() / "requirements.lock"
+
+
 def paper_results() -> Path:
     return root() / "data" / "paper_results.csv"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -163,6 +164,17 @@ def recipe_departures(profile_cfg) -> list[str]:
 RESEARCH_QUESTIONS = ("rq1", "rq2")
 
 
+def environment_line() -> str:
+    """REPORT.md line naming the exact environment: the sha256 of requirements.lock, so a rerun can check it has
+    the same package versions (`sha256sum requirements.lock`)."""
+    lock = paths.requirements_lock()
+    if not lock.exists():
+        return "Environment: no `requirements.lock` in this workspace, so the package versions are not recorded."
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()
+    return (f"Environment: `requirements.lock` sha256 `{digest}` (exact package versions, installed by "
+            "`scripts/setup-env`).")
+
+
 def _research_questions(reports: Path) -> list[str]:
     """REPORT.md lines: each research question's answer table (written by the rq stages), linked to its page."""
     lines = []
@@ -231,6 +243,8 @@ def _report_markdown(claims: pd.DataFrame, floors: pd.DataFrame, training: pd.Da
         "finish in about two hours: the claims' core variants and the research questions'); every other claim "
         "row says `not run`. `scripts/full-sweep` trains every variant of both regimes (about 8 h on 2 cores) "
         "and regenerates this report.",
+        "",
+        environment_line(),
         "",
         "## Executed notebooks",
         "",

@@ -11,6 +11,7 @@ from jepa import claims as C
 from jepa import figures, report
 from jepa.config import PAPER_BENCHMARK, load_params
 
+LOCK_SHA = "cb4c768c4b63fc20b154157c1985323973f5d1a5fc45a134beec628e0d803b97"
 RUNS = {"single": ["baseline", "mgm"], "mixed": ["baseline", "mgm", "infonce"]}
 
 
@@ -111,6 +112,7 @@ def test_claims_stage_writes_the_figures_and_lists_them_in_the_report(tmp_path, 
     (tmp_path / "data").mkdir()
     shutil.copy2(repo_root / "data" / "paper_results.csv", tmp_path / "data")
     shutil.copy2(repo_root / "params.yaml", tmp_path)
+    (tmp_path / "requirements.lock").write_text("torch==2.14.1\n")
     for rq in report.RESEARCH_QUESTIONS:  # the rq stages' answers, which REPORT.md quotes
         shutil.copy2(repo_root / "reports" / f"{rq}.csv", tmp_path / "reports")
     (tmp_path / "dvc.yaml").write_text("stages: {}\n")
@@ -121,6 +123,8 @@ def test_claims_stage_writes_the_figures_and_lists_them_in_the_report(tmp_path, 
     first_contrast = pd.read_csv(repo_root / "reports" / "rq1.csv").contrast.iloc[0]
     assert "**RQ1** ([rq1.md](rq1.md)" in text and f"| {first_contrast} |" in text
     assert "[runs/04_fewshot-rq2.ipynb](runs/04_fewshot-rq2.ipynb)" in text
+    # the exact environment: sha256 of b"torch==2.14.1\n", computed independently with sha256sum
+    assert "`requirements.lock` sha256 `" + LOCK_SHA + "`" in text
     for key, caption in report.EFFECT_FIGURES.items():
         for ext in (".png", ".svg"):
             assert (tmp_path / "reports" / "figures" / f"{key}{ext}").stat().st_size > 1000
