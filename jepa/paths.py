@@ -30,6 +30,10 @@ def run_dir(regime: str, variant: str, seed: int) -> Path:
     return root() / "runs" / regime / variant / f"s{seed}"
 
 
+def reports_dir() -> Path:
+    return root() / "reports"
+
+
 def live_dir(regime: str, variant: str, seed: int) -> Path:
     return root() / "reports" / "live" / run_id(regime, variant, seed)
 
@@ -53,7 +57,36 @@ def floor_metrics(kind: str, seed: int | None = None) -> Path:
 
 
 def figures_dir() -> Path:
-    return root() / "reports" / "figures"
+    return reports_dir() / "figures"
+
+
+def rq_table(rq: str) -> Path:
+    """A research question's answer (one row per contrast), which REPORT.md quotes."""
+    return reports_dir() / f"{rq}.csv"
+
+
+def rq_runs_table(rq: str) -> Path:
+    """A research question's per-encoder accuracies beside their floors."""
+    return reports_dir() / f"{rq}_runs.csv"
+
+
+def rq_page(rq: str) -> Path:
+    return reports_dir() / f"{rq}.md"
+
+
+def fewshot_episodes(kind: str, n_way: int, k_shot: int, seed: int) -> Path:
+    """One saved episode set: every encoder of a research question is scored on exactly these episodes."""
+    return root() / "data" / "generated" / "fewshot" / f"{kind}_{n_way}way{k_shot}shot_seed{seed}.npz"
+
+
+def calibration_dir() -> Path:
+    """The calibration study's results: cached trials, tables, figure and calibration.md."""
+    return reports_dir() / "calibration"
+
+
+def calibration_work_dir() -> Path:
+    """The calibration study's scratch space (its pretraining runs, evaluation sets and floors)."""
+    return root() / "data" / "generated" / "calibration"
 
 
 def requirements_lock() -> Path:

@@ -29,7 +29,7 @@ def build(params: Params, profile: str | None = None) -> dict:
     profile = profile or params.profile
     runs = {"single": params.run.single, "mixed": params.run.mixed}
     seeds = params.run.seeds
-    reports = paths.root() / "reports"
+    reports = paths.reports_dir()
     metrics = C.load_probe_metrics(runs, seeds)
     floor_metrics = C.load_floor_metrics(seeds)
     paper = C.paper_table(paths.paper_results())
@@ -47,7 +47,7 @@ def build(params: Params, profile: str | None = None) -> dict:
                                                        departures))
     write_text(reports / "training.csv", training.to_csv(index=False))
     write_text(reports / "REPORT.md", _report_markdown(claims, floors, training, profile, runs, seeds, departures,
-                                                       _research_questions(reports)))
+                                                       _research_questions()))
     evaluated = claims[claims.n_seeds > 0]
     figs = {"claims": figures.claim_deltas(evaluated) if len(evaluated) else None,
             "floors": figures.floors(floors, metrics, floor_metrics)}
@@ -78,7 +78,7 @@ EFFECT_FIGURES = {
 
 def _effect_figures(metrics: pd.DataFrame, floor_metrics: pd.DataFrame, paper: pd.DataFrame,
                     profile: str) -> dict:
-    """Per-variant paper-vs-reproduced figures (issue 8): they show the variants the claims table only counts."""
+    """Per-variant paper-vs-reproduced figures: they show the variants the claims table only counts."""
     deltas = C.variant_deltas(metrics, paper, profile)
     return {"tradeoff": figures.tradeoff_scatter(C.tradeoff_points(deltas, "mixed"), profile),
             "delta_heatmap": figures.delta_heatmap(deltas, profile),
@@ -175,11 +175,11 @@ def environment_line() -> str:
             "`scripts/setup-env`).")
 
 
-def _research_questions(reports: Path) -> list[str]:
+def _research_questions() -> list[str]:
     """REPORT.md lines: each research question's answer table (written by the rq stages), linked to its page."""
     lines = []
     for rq in RESEARCH_QUESTIONS:
-        path = reports / f"{rq}.csv"
+        path = paths.rq_table(rq)
         if path.exists():
             table = pd.read_csv(path)
             lines += [f"**{rq.upper()}** ([{rq}.md]({rq}.md), where the floors and every encoder are):", "",

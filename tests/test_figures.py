@@ -1,4 +1,4 @@
-"""Per-variant paper-vs-reproduced figures (issue 8): the tables behind them, their files, and the report wiring."""
+"""Per-variant paper-vs-reproduced figures: the tables behind them, their files, and the report wiring."""
 
 import math
 import shutil
@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from jepa import claims as C
-from jepa import figures, report
+from jepa import figures, report, stats
 from jepa.config import PAPER_BENCHMARK, load_params
 
 LOCK_SHA = "cb4c768c4b63fc20b154157c1985323973f5d1a5fc45a134beec628e0d803b97"
@@ -56,7 +56,7 @@ def test_tradeoff_points_carry_the_papers_deltas_and_no_ci_where_not_run(paper):
     assert all(math.isnan(fwm_hw_ld[c]) for c in ("reproduced_x_pp", "reproduced_y_pp", "ci95_x_pp", "ci95_y_pp"))
     mgm = points.loc["mgm"]  # run: paired deltas 2.0, 2.5, 3.0 on both axes
     assert (mgm.reproduced_x_pp, mgm.reproduced_y_pp) == pytest.approx((2.5, 2.5))
-    assert mgm.ci95_x_pp == pytest.approx(C.mean_ci([2.0, 2.5, 3.0])[1], abs=1e-3) and mgm.n_seeds == 3
+    assert mgm.ci95_x_pp == pytest.approx(stats.mean_ci([2.0, 2.5, 3.0])[1], abs=1e-3) and mgm.n_seeds == 3
     assert "baseline" not in points.index and "baseline_seed239" not in points.index
 
 
@@ -80,7 +80,7 @@ def test_synthetic_motion_table_reports_the_papers_accuracies_not_deltas(paper):
     assert acc.loc["kinematic_0_1"].paper_pp == pytest.approx(72.5)
     assert math.isnan(acc.loc["kinematic"].reproduced_mean_pp) and acc.loc["kinematic"].n_seeds == 0
     assert acc.loc["baseline"].reproduced_mean_pp == pytest.approx(51.0)  # 50 + mean seed
-    assert acc.loc["baseline"].ci95_pp == pytest.approx(C.mean_ci([50.0, 51.0, 52.0])[1])
+    assert acc.loc["baseline"].ci95_pp == pytest.approx(stats.mean_ci([50.0, 51.0, 52.0])[1])
     assert math.isnan(acc.loc["mgm"].paper_pp)  # run here, not in the paper's Table 4
 
 
