@@ -1,6 +1,6 @@
 """N-way K-shot episodic evaluation over frozen, cached features.
 
-Protocol (DESIGN.md section 5, reference/fewshot_protocols.md 1.4): episodes are drawn once
+Protocol (docs/method.md, "Few-shot protocol"): episodes are drawn once
 from the test classes with a fixed seed and saved, so every backbone variant is scored on
 identical episodes and variants can be compared pairwise, episode by episode. The default
 classifier is a cosine prototype classifier (class mean of L2-normalised support features),

@@ -4,7 +4,7 @@ Three forms, all returning `MaskPair(ctx, tgt)` of token indices with the same
 count in every sample of the batch (so the encoder runs on a dense tensor):
 - multiblock (V-JEPA): union of 3-D boxes is the target, the rest is context;
 - random: a random fraction of tokens is the target (the CPU `tiny` profile,
-  where box masks did not learn at 64 tokens: DESIGN section 6);
+  where box masks did not learn at 64 tokens: docs/method.md, "Profiles");
 - future: context = first half of time, target = the rest.
 Motion guidance (MGM / AMG) biases *where* targets land: box origins (or
 tokens) are drawn with probability ~ (mean frame-difference motion)**strength,

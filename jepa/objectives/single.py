@@ -1,4 +1,4 @@
-"""Single-regime objectives of DESIGN section 4: kinematic priors on the target, velocity gating, SIGReg."""
+"""Single-regime objectives (docs/method.md, "Variants"): kinematic priors on the target, velocity gating, SIGReg."""
 
 from __future__ import annotations
 
