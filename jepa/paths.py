@@ -42,18 +42,26 @@ def eval_data_dir() -> Path:
     return root() / "data" / "generated" / "eval"
 
 
+METRIC_KINDS = ("pretrain", "probe", "floors")
+
+
+def metrics_dir(kind: str) -> Path:
+    """One folder of per-stage metrics files per stage kind (pretrain, probe, floors)."""
+    return root() / "reports" / "metrics" / kind
+
+
 def pretrain_metrics(regime: str, variant: str, seed: int) -> Path:
-    return root() / "reports" / "metrics" / "pretrain" / f"{run_id(regime, variant, seed)}.json"
+    return metrics_dir("pretrain") / f"{run_id(regime, variant, seed)}.json"
 
 
 def probe_metrics(regime: str, variant: str, seed: int) -> Path:
-    return root() / "reports" / "metrics" / "probe" / f"{run_id(regime, variant, seed)}.json"
+    return metrics_dir("probe") / f"{run_id(regime, variant, seed)}.json"
 
 
 def floor_metrics(kind: str, seed: int | None = None) -> Path:
     """random_init floors are per encoder seed; the raw-pixel floor has no encoder, hence no seed."""
     name = f"{kind}-s{seed}" if kind == "random_init" else kind
-    return root() / "reports" / "metrics" / "floors" / f"{name}.json"
+    return metrics_dir("floors") / f"{name}.json"
 
 
 def figures_dir() -> Path:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from jepa import claims as C
 from jepa import figures, paths
-from jepa.config import Params
+from jepa.config import BENCHMARKS, Params
 from jepa.io import write_text
 
 
@@ -63,6 +63,27 @@ def build(params: Params, profile: str | None = None) -> dict:
                .apply(tuple, axis=1).map(lambda t: "/".join(t)).tolist()}
     write_text(reports / "summary.json", json.dumps(summary, indent=2, sort_keys=True) + "\n")
     return {"claims": claims, "floors": floors, "training": training, "figures": figs, "summary": summary}
+
+
+def metrics_table(kind: str) -> pd.DataFrame:
+    """A screen-wide view of one stage kind's metrics files (what `dvc metrics show` spreads over 40 columns):
+    pretrain -> one row per run with its cost and collapse monitor; probe / floors -> top-1 accuracy in % per
+    analogue. Rows are named by file (run id, or the floor and its seed)."""
+    if kind not in paths.METRIC_KINDS:
+        raise ValueError(f"metrics kind {kind!r}: expected one of {', '.join(paths.METRIC_KINDS)}")
+    files = sorted(paths.metrics_dir(kind).glob("*.json"))
+    if not files:
+        raise FileNotFoundError(f"{paths.metrics_dir(kind)}: no metrics files yet (run `dvc repro`)")
+    rows = []
+    for f in files:
+        m = json.loads(f.read_text())
+        if kind == "pretrain":
+            rows.append({"run": f.stem, "steps": m["steps"], "seconds": round(m["seconds"], 1),
+                         "ms_per_step": round(m["ms_per_step"], 1), "final_loss": round(m["final_loss"], 4),
+                         "target_std": round(m["final_target_std"], 4), "collapsed": m["collapsed"]})
+        else:
+            rows.append({"run": f.stem} | {task: round(100 * m[task]["acc"], 1) for task in BENCHMARKS if task in m})
+    return pd.DataFrame(rows)
 
 
 # figure key -> one-line caption; REPORT.md lists them in this order

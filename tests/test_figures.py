@@ -129,3 +129,28 @@ def test_claims_stage_writes_the_figures_and_lists_them_in_the_report(tmp_path, 
         for ext in (".png", ".svg"):
             assert (tmp_path / "reports" / "figures" / f"{key}{ext}").stat().st_size > 1000
         assert f"![{key}](figures/{key}.png)\n\n*{caption}*" in text
+
+
+def test_metrics_view_is_one_stage_kind_screen_wide(tmp_path, monkeypatch, capsys):
+    """`jepa metrics KIND`: one row per metrics file, accuracies in % (the 40-column `dvc metrics show`, split)."""
+    from jepa import cli
+    from jepa.io import write_json
+
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
+    monkeypatch.chdir(tmp_path)
+    probe = {t: {"acc": a, "accs": [a], "n_train": 6, "n_val": 4, "probe": "linear"}
+             for t, a in zip(("appearance", "motion", "temporal", "synthetic_motion"), (0.2, 0.3125, 0.5, 0.125))}
+    write_json(tmp_path / "reports/metrics/probe/single-mgm-s1.json", probe)
+    write_json(tmp_path / "reports/metrics/pretrain/single-mgm-s1.json",
+               {"steps": 10, "seconds": 12.34, "ms_per_step": 1234.0, "final_loss": 0.51234, "final_target_std": 0.2,
+                "collapsed": False, "profile": "smoke", "run_id": "single-mgm-s1"})
+    table = report.metrics_table("probe")
+    assert table.to_dict("records") == [{"run": "single-mgm-s1", "appearance": 20.0, "motion": 31.2,
+                                         "temporal": 50.0, "synthetic_motion": 12.5}]
+    assert list(report.metrics_table("pretrain").iloc[0]) == ["single-mgm-s1", 10, 12.3, 1234.0, 0.5123, 0.2, False]
+    assert cli.main(["metrics", "probe", "--md"]) == 0
+    assert "| single-mgm-s1 | 20.00 | 31.20 | 50.00 | 12.50 |" in capsys.readouterr().out
+    assert cli.main(["metrics", "floors"]) == 1  # nothing there yet: one line naming the folder, no traceback
+    assert "reports/metrics/floors: no metrics files yet" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="expected one of pretrain, probe, floors"):
+        report.metrics_table("claims")
