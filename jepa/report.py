@@ -263,7 +263,7 @@ def _report_markdown(claims: pd.DataFrame, floors: pd.DataFrame, training: pd.Da
         "Coverage: only the variants listed above were trained (the default is sized to what 2 CPU cores "
         "finish in about two hours: the claims' core variants and the research questions'); every other claim "
         "row says `not run`. `scripts/full-sweep` trains every variant of both regimes (about 8 h on 2 cores) "
-        "and regenerates this report.",
+        "and regenerates this report. Measured wall times: [cost.md](cost.md).",
         "",
         environment_line(),
         "",
