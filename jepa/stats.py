@@ -1,4 +1,5 @@
-"""The one statistics module: 95% Student-t intervals over seeds and the floor-separation test.
+"""The one statistics module: 95% Student-t intervals over seeds, the normal interval over few-shot
+episodes, and the floor-separation test.
 
 Claims, research questions, the calibration study and the figures all read their intervals from here, so a
 table and the figure drawn from it cannot disagree. The rule behind each is in docs/method.md
@@ -18,6 +19,14 @@ def mean_ci(values) -> tuple[float, float]:
         return (float(v.mean()) if len(v) else float("nan")), float("nan")
     half = stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
     return float(v.mean()), float(half)
+
+
+def normal_ci(values) -> tuple[float, float]:
+    """Mean and 95% half-width 1.96 * std / sqrt(n) with the population std: the few-shot literature's episode
+    interval (TRX run.py), so episode CIs compare with published ones. Hundreds of episodes: normal is fine."""
+    v = np.asarray(values, dtype=float)
+    std = float(v.std())
+    return float(v.mean()), 1.96 * std / np.sqrt(v.size)
 
 
 def ci_separated(mean: float, half: float, floor_mean: float, floor_half: float) -> bool:

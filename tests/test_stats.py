@@ -34,3 +34,8 @@ def test_t_interval_is_the_tables_interval_and_collapses_for_one_value():
     half = stats.mean_ci([1.0, 2.0, 3.0])[1]
     assert (lo, hi) == pytest.approx((2.0 - half, 2.0 + half))
     assert stats.t_interval([7.0]) == (7.0, 7.0)
+
+
+def test_normal_ci_is_the_episode_interval_with_population_std():
+    mean, half = stats.normal_ci([0.0, 1.0, 0.0, 1.0])  # population std 0.5
+    assert mean == 0.5 and half == pytest.approx(1.96 * 0.5 / 2)
