@@ -7,7 +7,7 @@ DataLoader workers) and compares it with the rate a training step consumes clips
 (default 32 clips per 0.106 s step, ~300 clips/s, the tiny profile on 2 threads).
 It then builds a frame cache (jepa.data.frame_cache) of the same clips and measures the
 cache build rate (each clip decoded once) and the rate of the cached loader (memory-mapped
-uint8 + training augmentation), which issue 6 requires to be >= --ahead (3) x consumption.
+uint8 + training augmentation), which must be >= --ahead (3) x consumption for the loader to stay ahead of training.
 
     python benchmarks/decode.py [--step-seconds 0.106] [--workers 2] [--out reports/benchmarks/decode.csv]
     python benchmarks/decode.py --cache-only   # only the frame-cache rows (skips the slow live decoding)

@@ -1,4 +1,5 @@
-"""Calibration study: which CPU recipe makes the tiny V-JEPA beat its random-init floor (issue 4).
+"""Calibration study: which CPU recipe makes the tiny V-JEPA beat its random-init floor
+(docs/method.md, "The calibration study").
 
 A *trial* is the base profile plus dotted overrides (``{"train.steps": 2500}``). Each
 (trial, seed) pretrains the baseline variant, probes it with the profile's protocol and
@@ -20,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from jepa import eval_data, evaluate
-from jepa.claims import ci_separated, mean_ci
 from jepa.config import BENCHMARKS, ConfigError, ProfileCfg, RunConfig, VariantCfg
 from jepa.io import read_json, write_json
+from jepa.stats import ci_separated, mean_ci
 
 
 def apply_overrides(profile: ProfileCfg, overrides: dict[str, Any]) -> ProfileCfg:
@@ -196,7 +197,7 @@ def report(summary: pd.DataFrame, params, chosen: str | None) -> str:
     """reports/calibration/calibration.md: the trials, their numbers beside both floors, and the choice."""
     cal = params.calibration
     tasks = list(dict.fromkeys(summary.analogue))
-    lines = ["# Calibration study (issue 4)", "",
+    lines = ["# Calibration study", "",
              f"Base profile `{cal.base}`"
              + (f" with {', '.join(f'`{k}={v}`' for k, v in cal.base_overrides.items())} (the recipe before the "
                 "study)" if cal.base_overrides else "")

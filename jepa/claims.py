@@ -1,9 +1,10 @@
-"""Claim registry, paper values, reproduced effects with 95% CIs over seeds, and verdicts (DESIGN section 7).
+"""Claim registry, paper values, reproduced effects with 95% CIs over seeds, and verdicts.
 
 A claim's effect is a paired difference over seeds: variant minus baseline of
 the same regime and seed, on one benchmark, in percentage points. Verdict:
 same sign as the paper and CI excludes 0 -> supported; CI includes 0 ->
-inconclusive; opposite sign with CI excluding 0 -> contradicted.
+inconclusive; opposite sign with CI excluding 0 -> contradicted (docs/method.md, "Claims and the
+verdict rule"). The intervals come from jepa.stats.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from jepa import paths
+from jepa.stats import ci_separated, mean_ci
 from jepa.config import PAPER_BENCHMARK
 
 ANALOGUE = {v: k for k, v in PAPER_BENCHMARK.items()}
@@ -26,7 +27,7 @@ ANALOGUE = {v: k for k, v in PAPER_BENCHMARK.items()}
 class Claim:
     """One checkable effect: mean over `variants` minus `reference`, same regime and seed, on one benchmark.
 
-    `seed_claim` numbers the 17 claims of the project's seed documents (0: beyond them, e.g. the
+    `seed_claim` numbers the paper's 17 claims as docs/method.md lists them (0: beyond them, e.g. the
     abstract's headline or the released-code ablation); a range claim has one row per variant.
     `paper_variants`: the released table's rows that measured this claim's variants (default the
     variants themselves); an `*_as_released` variant was measured under its plain name.
@@ -152,20 +153,6 @@ def paper_delta(paper: pd.DataFrame, claim: Claim) -> float:
         return float(row.top1.iloc[0]) if len(row) else float("nan")
 
     return round(float(np.mean([top1(v) for v in claim.paper_variants or claim.variants])) - top1(claim.reference), 4)
-
-
-def mean_ci(values) -> tuple[float, float]:
-    """Mean and 95% half-width with Student's t (few seeds: the normal 1.96 would be overconfident)."""
-    v = np.asarray(values, dtype=float)
-    if len(v) < 2:
-        return (float(v.mean()) if len(v) else float("nan")), float("nan")
-    half = stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
-    return float(v.mean()), float(half)
-
-
-def ci_separated(mean: float, half: float, floor_mean: float, floor_half: float) -> bool:
-    """True when the 95% interval of `mean` lies wholly above the floor's (both need a finite half-width)."""
-    return bool(np.isfinite(half) and np.isfinite(floor_half) and mean - half > floor_mean + floor_half)
 
 
 def verdict(paper_value: float, mean: float, half_width: float) -> str:

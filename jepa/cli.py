@@ -1,5 +1,6 @@
-"""Command line: `python -m jepa.cli pretrain ...` (also the entry point for torchrun / DDP) and
-`python -m jepa.cli sweep-args` (the `-S` overrides that make `run` list every variant: the full sweep)."""
+"""Command line: `python -m jepa.cli pretrain ...` (also the entry point for torchrun / DDP),
+`python -m jepa.cli sweep-args` (the `-S` overrides that make `run` list every variant: the full sweep) and
+`python -m jepa.cli metrics pretrain|probe|floors [--md]` (one stage kind's metrics, screen-wide)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=None, help="run folder (default: runs/REGIME/VARIANT/sSEED)")
     p.add_argument("--live", default=None, help="dvclive folder (default: reports/live/RUN_ID)")
     sub.add_parser("sweep-args", help="print `dvc exp run` overrides that list every variant in both regimes")
+    mt = sub.add_parser("metrics", help="one stage kind's metrics as a screen-wide table (accuracies in %%)")
+    mt.add_argument("kind", choices=["pretrain", "probe", "floors"])
+    mt.add_argument("--md", action="store_true", help="markdown instead of plain text")
     args = parser.parse_args(argv)
     if args.command == "sweep-args":
         print(" ".join(sweep_args()))
+        return 0
+    if args.command == "metrics":
+        from jepa.report import metrics_table
+
+        try:
+            table = metrics_table(args.kind)
+        except FileNotFoundError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        from jepa.claims import to_markdown
+
+        print(to_markdown(table) if args.md else table.to_string(index=False))
         return 0
 
     from jepa import paths

@@ -19,7 +19,7 @@ from jepa import paths
 from jepa.paths import project_root
 
 BENCHMARKS = ("appearance", "motion", "temporal", "synthetic_motion")
-# Synthetic analogue -> the paper benchmark it stands for (DESIGN section 6).
+# Synthetic analogue -> the paper benchmark it stands for (docs/method.md, "Synthetic analogues").
 PAPER_BENCHMARK = {
     "appearance": "imagenet100",
     "motion": "diving48",
@@ -152,7 +152,7 @@ class ProbeCfg(Strict):
     weight_decay: float = Field(ge=0)
     heads: int = Field(gt=0)
     seeds: list[int]
-    # analogue -> probe kind, DESIGN section 5 / issue 4
+    # analogue -> probe kind (docs/method.md, "Evaluation protocol")
     protocol: dict[str, Literal["linear", "attentive"]] = {
         "appearance": "linear",
         "motion": "attentive",
@@ -220,7 +220,7 @@ class TrialCfg(Strict):
 
 
 class CalibrationCfg(Strict):
-    """The calibration study (issue 4): screen every trial on `screen_seeds`, finalists on `final_seeds`."""
+    """The calibration study (docs/method.md): screen every trial on `screen_seeds`, finalists on `final_seeds`."""
 
     base: str = "tiny"
     # Applied to the base profile before any trial: the study's starting point (the recipe as it was

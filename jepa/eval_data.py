@@ -1,6 +1,6 @@
 """The evaluation sets every encoder is probed on: built once by the data stage, read by every probe.
 
-On the synthetic default each paper benchmark has an analogue (DESIGN section 6):
+On the synthetic default each paper benchmark has an analogue (docs/method.md, "Synthetic analogues"):
 appearance ~ ImageNet-100, motion ~ Diving-48, temporal ~ SSv2, plus the
 paper's Synthetic Motion Discrimination task (200 clips, 160 train / 40 val).
 """

@@ -101,7 +101,7 @@ def _standardize(data: ProbeData) -> ProbeData:
 
 
 def train_probe(kind: str, data: ProbeData, cfg: ProbeCfg, seed: int) -> float:
-    """Fit one probe with AdamW (DESIGN section 5) and return validation top-1 accuracy in [0, 1]."""
+    """Fit one probe with AdamW (docs/method.md, "Evaluation protocol") and return validation top-1 accuracy in [0, 1]."""
     torch.manual_seed(seed)
     probe = PROBES[kind](data.train.shape[-1], data.num_classes, cfg.heads)
     opt = torch.optim.AdamW(probe.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)

@@ -1,11 +1,11 @@
 """N-way K-shot episodic evaluation over frozen, cached features.
 
-Protocol (DESIGN.md section 5, reference/fewshot_protocols.md 1.4): episodes are drawn once
+Protocol (docs/method.md, "Few-shot protocol"): episodes are drawn once
 from the test classes with a fixed seed and saved, so every backbone variant is scored on
 identical episodes and variants can be compared pairwise, episode by episode. The default
 classifier is a cosine prototype classifier (class mean of L2-normalised support features),
 scored for all episodes at once in torch; accuracies are fractions in [0, 1] and the 95% CI
-is 1.96 * std / sqrt(n) as in TRX ``run.py``.
+is 1.96 * std / sqrt(n) as in TRX ``run.py`` (jepa.stats.normal_ci).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from typing import Literal
 
 import numpy as np
 import torch
+
+from jepa.stats import normal_ci
 
 __all__ = [
     "ContaminationError",
@@ -284,8 +286,8 @@ def _as_accuracy_vector(acc: ArrayLike, name: str) -> np.ndarray:
 def summarize(acc: ArrayLike) -> dict[str, float | int]:
     """Mean accuracy with 95% CI = 1.96 * std / sqrt(n) (population std, as TRX run.py, so numbers compare)."""
     values = _as_accuracy_vector(acc, "acc")
-    std = float(values.std())
-    return {"mean": float(values.mean()), "ci95": 1.96 * std / np.sqrt(values.size), "std": std, "n": int(values.size)}
+    mean, half = normal_ci(values)
+    return {"mean": mean, "ci95": half, "std": float(values.std()), "n": int(values.size)}
 
 
 def paired_difference(acc_a: ArrayLike, acc_b: ArrayLike) -> dict[str, float | int]:
@@ -293,8 +295,8 @@ def paired_difference(acc_a: ArrayLike, acc_b: ArrayLike) -> dict[str, float | i
     a, b = _as_accuracy_vector(acc_a, "acc_a"), _as_accuracy_vector(acc_b, "acc_b")
     if a.shape != b.shape:
         raise ValueError(f"paired comparison needs the same episodes: acc_a has {a.size} values, acc_b has {b.size}")
-    difference = a - b
-    return {"mean": float(difference.mean()), "ci95": 1.96 * float(difference.std()) / np.sqrt(difference.size), "n": int(difference.size)}
+    mean, half = normal_ci(a - b)
+    return {"mean": mean, "ci95": half, "n": int(a.size)}
 
 
 def _normalized_class_name(name: object) -> str:

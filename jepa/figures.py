@@ -14,19 +14,12 @@ import seaborn as sns  # noqa: E402
 from matplotlib.transforms import Bbox  # noqa: E402
 
 from jepa.claims import ANALOGUE as ANALOGUE_OF  # noqa: E402  (paper benchmark -> synthetic analogue)
-from jepa.claims import mean_ci  # noqa: E402
 from jepa.io import atomic_write  # noqa: E402
+from jepa.stats import t_interval  # noqa: E402
 
 sns.set_theme(style="whitegrid", context="notebook")
 plt.rcParams["svg.hashsalt"] = "jepa"
 VERDICT_COLORS = {"supported": "#2a9d8f", "inconclusive": "#adb5bd", "contradicted": "#e76f51"}
-
-
-def t_interval(values) -> tuple[float, float]:
-    """Seaborn errorbar: the Student-t 95% interval the tables report (seaborn's bootstrap is too narrow on 3 seeds)."""
-    mean, half = mean_ci(values)
-    half = half if np.isfinite(half) else 0.0  # one value (raw-pixel floor): no whisker
-    return mean - half, mean + half
 
 
 def save(fig, path: str | Path) -> list[Path]:

@@ -4,7 +4,7 @@ Three forms, all returning `MaskPair(ctx, tgt)` of token indices with the same
 count in every sample of the batch (so the encoder runs on a dense tensor):
 - multiblock (V-JEPA): union of 3-D boxes is the target, the rest is context;
 - random: a random fraction of tokens is the target (the CPU `tiny` profile,
-  where box masks did not learn at 64 tokens);
+  where box masks did not learn at 64 tokens: docs/method.md, "Profiles");
 - future (future_predictive, motion_future), as released: the two generators
   `FUTURE_BLOCKS` (4 boxes of 0.15 and 1 box of 0.7 of the frame, spanning all
   time); context = the first half of time minus the boxes, target = the full

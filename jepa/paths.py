@@ -30,6 +30,10 @@ def run_dir(regime: str, variant: str, seed: int) -> Path:
     return root() / "runs" / regime / variant / f"s{seed}"
 
 
+def reports_dir() -> Path:
+    return root() / "reports"
+
+
 def live_dir(regime: str, variant: str, seed: int) -> Path:
     return root() / "reports" / "live" / run_id(regime, variant, seed)
 
@@ -38,22 +42,64 @@ def eval_data_dir() -> Path:
     return root() / "data" / "generated" / "eval"
 
 
+METRIC_KINDS = ("pretrain", "probe", "floors")
+
+
+def metrics_dir(kind: str) -> Path:
+    """One folder of per-stage metrics files per stage kind (pretrain, probe, floors)."""
+    return root() / "reports" / "metrics" / kind
+
+
 def pretrain_metrics(regime: str, variant: str, seed: int) -> Path:
-    return root() / "reports" / "metrics" / "pretrain" / f"{run_id(regime, variant, seed)}.json"
+    return metrics_dir("pretrain") / f"{run_id(regime, variant, seed)}.json"
 
 
 def probe_metrics(regime: str, variant: str, seed: int) -> Path:
-    return root() / "reports" / "metrics" / "probe" / f"{run_id(regime, variant, seed)}.json"
+    return metrics_dir("probe") / f"{run_id(regime, variant, seed)}.json"
 
 
 def floor_metrics(kind: str, seed: int | None = None) -> Path:
     """random_init floors are per encoder seed; the raw-pixel floor has no encoder, hence no seed."""
     name = f"{kind}-s{seed}" if kind == "random_init" else kind
-    return root() / "reports" / "metrics" / "floors" / f"{name}.json"
+    return metrics_dir("floors") / f"{name}.json"
 
 
 def figures_dir() -> Path:
-    return root() / "reports" / "figures"
+    return reports_dir() / "figures"
+
+
+def rq_table(rq: str) -> Path:
+    """A research question's answer (one row per contrast), which REPORT.md quotes."""
+    return reports_dir() / f"{rq}.csv"
+
+
+def rq_runs_table(rq: str) -> Path:
+    """A research question's per-encoder accuracies beside their floors."""
+    return reports_dir() / f"{rq}_runs.csv"
+
+
+def rq_page(rq: str) -> Path:
+    return reports_dir() / f"{rq}.md"
+
+
+def fewshot_episodes(kind: str, n_way: int, k_shot: int, seed: int) -> Path:
+    """One saved episode set: every encoder of a research question is scored on exactly these episodes."""
+    return root() / "data" / "generated" / "fewshot" / f"{kind}_{n_way}way{k_shot}shot_seed{seed}.npz"
+
+
+def calibration_dir() -> Path:
+    """The calibration study's results: cached trials, tables, figure and calibration.md."""
+    return reports_dir() / "calibration"
+
+
+def calibration_work_dir() -> Path:
+    """The calibration study's scratch space (its pretraining runs, evaluation sets and floors)."""
+    return root() / "data" / "generated" / "calibration"
+
+
+def requirements_lock() -> Path:
+    """The exact package versions scripts/setup-env installs; REPORT.md records its sha256."""
+    return root() / "requirements.lock"
 
 
 def paper_results() -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pandas as pd
 
 from jepa import claims as C
 from jepa import figures, paths
-from jepa.config import Params
+from jepa.config import BENCHMARKS, Params
 from jepa.io import write_text
 
 
@@ -28,7 +29,7 @@ def build(params: Params, profile: str | None = None) -> dict:
     profile = profile or params.profile
     runs = {"single": params.run.single, "mixed": params.run.mixed}
     seeds = params.run.seeds
-    reports = paths.root() / "reports"
+    reports = paths.reports_dir()
     metrics = C.load_probe_metrics(runs, seeds)
     floor_metrics = C.load_floor_metrics(seeds)
     paper = C.paper_table(paths.paper_results())
@@ -46,7 +47,7 @@ def build(params: Params, profile: str | None = None) -> dict:
                                                        departures))
     write_text(reports / "training.csv", training.to_csv(index=False))
     write_text(reports / "REPORT.md", _report_markdown(claims, floors, training, profile, runs, seeds, departures,
-                                                       _research_questions(reports)))
+                                                       _research_questions()))
     evaluated = claims[claims.n_seeds > 0]
     figs = {"claims": figures.claim_deltas(evaluated) if len(evaluated) else None,
             "floors": figures.floors(floors, metrics, floor_metrics)}
@@ -64,6 +65,27 @@ def build(params: Params, profile: str | None = None) -> dict:
     return {"claims": claims, "floors": floors, "training": training, "figures": figs, "summary": summary}
 
 
+def metrics_table(kind: str) -> pd.DataFrame:
+    """A screen-wide view of one stage kind's metrics files (what `dvc metrics show` spreads over 40 columns):
+    pretrain -> one row per run with its cost and collapse monitor; probe / floors -> top-1 accuracy in % per
+    analogue. Rows are named by file (run id, or the floor and its seed)."""
+    if kind not in paths.METRIC_KINDS:
+        raise ValueError(f"metrics kind {kind!r}: expected one of {', '.join(paths.METRIC_KINDS)}")
+    files = sorted(paths.metrics_dir(kind).glob("*.json"))
+    if not files:
+        raise FileNotFoundError(f"{paths.metrics_dir(kind)}: no metrics files yet (run `dvc repro`)")
+    rows = []
+    for f in files:
+        m = json.loads(f.read_text())
+        if kind == "pretrain":
+            rows.append({"run": f.stem, "steps": m["steps"], "seconds": round(m["seconds"], 1),
+                         "ms_per_step": round(m["ms_per_step"], 1), "final_loss": round(m["final_loss"], 4),
+                         "target_std": round(m["final_target_std"], 4), "collapsed": m["collapsed"]})
+        else:
+            rows.append({"run": f.stem} | {task: round(100 * m[task]["acc"], 1) for task in BENCHMARKS if task in m})
+    return pd.DataFrame(rows)
+
+
 # figure key -> one-line caption; REPORT.md lists them in this order
 EFFECT_FIGURES = {
     "tradeoff": "Mixed regime, per variant: change on ImageNet-100 (x) against SSv2 (y) vs the mixed baseline, in pp; "
@@ -77,7 +99,7 @@ EFFECT_FIGURES = {
 
 def _effect_figures(metrics: pd.DataFrame, floor_metrics: pd.DataFrame, paper: pd.DataFrame,
                     profile: str) -> dict:
-    """Per-variant paper-vs-reproduced figures (issue 8): they show the variants the claims table only counts."""
+    """Per-variant paper-vs-reproduced figures: they show the variants the claims table only counts."""
     deltas = C.variant_deltas(metrics, paper, profile)
     return {"tradeoff": figures.tradeoff_scatter(C.tradeoff_points(deltas, "mixed"), profile),
             "delta_heatmap": figures.delta_heatmap(deltas, profile),
@@ -163,11 +185,22 @@ def recipe_departures(profile_cfg) -> list[str]:
 RESEARCH_QUESTIONS = ("rq1", "rq2")
 
 
-def _research_questions(reports: Path) -> list[str]:
+def environment_line() -> str:
+    """REPORT.md line naming the exact environment: the sha256 of requirements.lock, so a rerun can check it has
+    the same package versions (`sha256sum requirements.lock`)."""
+    lock = paths.requirements_lock()
+    if not lock.exists():
+        return "Environment: no `requirements.lock` in this workspace, so the package versions are not recorded."
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()
+    return (f"Environment: `requirements.lock` sha256 `{digest}` (exact package versions, installed by "
+            "`scripts/setup-env`).")
+
+
+def _research_questions() -> list[str]:
     """REPORT.md lines: each research question's answer table (written by the rq stages), linked to its page."""
     lines = []
     for rq in RESEARCH_QUESTIONS:
-        path = reports / f"{rq}.csv"
+        path = paths.rq_table(rq)
         if path.exists():
             table = pd.read_csv(path)
             lines += [f"**{rq.upper()}** ([{rq}.md]({rq}.md), where the floors and every encoder are):", "",
@@ -230,7 +263,9 @@ def _report_markdown(claims: pd.DataFrame, floors: pd.DataFrame, training: pd.Da
         "Coverage: only the variants listed above were trained (the default is sized to what 2 CPU cores "
         "finish in about two hours: the claims' core variants and the research questions'); every other claim "
         "row says `not run`. `scripts/full-sweep` trains every variant of both regimes (about 8 h on 2 cores) "
-        "and regenerates this report.",
+        "and regenerates this report. Measured wall times: [cost.md](cost.md).",
+        "",
+        environment_line(),
         "",
         "## Executed notebooks",
         "",

@@ -20,9 +20,10 @@ import pandas as pd
 import torch
 
 from jepa import fewshot, paths
-from jepa.claims import ci_separated, mean_ci, to_markdown
+from jepa.claims import to_markdown
 from jepa.config import Params, ProfileCfg
 from jepa.evaluate import encoder_tokens, load_encoder, pixel_tokens, random_encoder
+from jepa.stats import ci_separated, mean_ci
 
 SHOTS = (1, 5)
 N_WAY, Q_QUERY = 5, 5
@@ -86,7 +87,7 @@ def episodes(labels: np.ndarray, kind: str, n_episodes: int, seed: int = 0) -> d
     """One saved episode set per shot count: every variant is scored on exactly these."""
     out = {}
     for k in SHOTS:
-        path = paths.root() / "data" / "generated" / "fewshot" / f"{kind}_{N_WAY}way{k}shot_seed{seed}.npz"
+        path = paths.fewshot_episodes(kind, N_WAY, k, seed)
         if path.exists():
             out[k] = fewshot.Episodes.load(path)
         else:

@@ -13,7 +13,7 @@
 # %% [markdown]
 # # 01 · Evaluation data
 # Builds the evaluation sets every encoder is probed on. On the synthetic default each paper
-# benchmark has an analogue (DESIGN section 6): appearance ~ ImageNet-100, motion ~ Diving-48,
+# benchmark has an analogue (docs/method.md, "Synthetic analogues"): appearance ~ ImageNet-100, motion ~ Diving-48,
 # temporal ~ SSv2, and the paper's Synthetic Motion Discrimination task.
 
 # %% tags=["parameters"]

@@ -31,10 +31,9 @@ name, prof = profile_cfg(profile)
 question = RQ.QUESTIONS[rq]
 per_episode = RQ.score(question, params, prof, n_episodes=episodes)
 runs, contrasts = RQ.summarize(question, per_episode)
-reports = paths.root() / "reports"
-write_text(reports / f"{rq}.csv", contrasts.to_csv(index=False))
-write_text(reports / f"{rq}_runs.csv", runs.to_csv(index=False))
-write_text(reports / f"{rq}.md", RQ.markdown(question, runs, contrasts, name))
+write_text(paths.rq_table(rq), contrasts.to_csv(index=False))
+write_text(paths.rq_runs_table(rq), runs.to_csv(index=False))
+write_text(paths.rq_page(rq), RQ.markdown(question, runs, contrasts, name))
 contrasts
 
 # %%

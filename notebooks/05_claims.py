@@ -12,7 +12,7 @@
 
 # %% [markdown]
 # # 05 · Claims
-# Paper value vs reproduced effect (mean over seeds, 95% CI), verdict per DESIGN section 7, and
+# Paper value vs reproduced effect (mean over seeds, 95% CI), verdict per docs/method.md ("Claims and the verdict rule"), and
 # the baselines beside their floors. Synthetic results test the pipeline and the direction of
 # effects, not the paper's absolute numbers on real data.
 

@@ -19,12 +19,6 @@ def test_verdict_boundaries(paper, mean, half, expected):
     assert C.verdict(paper, mean, half) == expected
 
 
-def test_mean_ci_uses_student_t():
-    mean, half = C.mean_ci([1.0, 2.0, 3.0])
-    assert mean == 2.0
-    assert half == pytest.approx(4.302653 * 1.0 / math.sqrt(3), rel=1e-5)
-
-
 def test_paper_delta_from_released_table(repo_root):
     paper = C.paper_table(repo_root / "data" / "paper_results.csv")
     by_id = {c.claim_id: c for c in C.CLAIMS}

@@ -1,4 +1,4 @@
-"""Per-variant paper-vs-reproduced figures (issue 8): the tables behind them, their files, and the report wiring."""
+"""Per-variant paper-vs-reproduced figures: the tables behind them, their files, and the report wiring."""
 
 import math
 import shutil
@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 
 from jepa import claims as C
-from jepa import figures, report
+from jepa import figures, report, stats
 from jepa.config import PAPER_BENCHMARK, load_params
 
+LOCK_SHA = "cb4c768c4b63fc20b154157c1985323973f5d1a5fc45a134beec628e0d803b97"
 RUNS = {"single": ["baseline", "mgm"], "mixed": ["baseline", "mgm", "infonce"]}
 
 
@@ -55,7 +56,7 @@ def test_tradeoff_points_carry_the_papers_deltas_and_no_ci_where_not_run(paper):
     assert all(math.isnan(fwm_hw_ld[c]) for c in ("reproduced_x_pp", "reproduced_y_pp", "ci95_x_pp", "ci95_y_pp"))
     mgm = points.loc["mgm"]  # run: paired deltas 2.0, 2.5, 3.0 on both axes
     assert (mgm.reproduced_x_pp, mgm.reproduced_y_pp) == pytest.approx((2.5, 2.5))
-    assert mgm.ci95_x_pp == pytest.approx(C.mean_ci([2.0, 2.5, 3.0])[1], abs=1e-3) and mgm.n_seeds == 3
+    assert mgm.ci95_x_pp == pytest.approx(stats.mean_ci([2.0, 2.5, 3.0])[1], abs=1e-3) and mgm.n_seeds == 3
     assert "baseline" not in points.index and "baseline_seed239" not in points.index
 
 
@@ -79,7 +80,7 @@ def test_synthetic_motion_table_reports_the_papers_accuracies_not_deltas(paper):
     assert acc.loc["kinematic_0_1"].paper_pp == pytest.approx(72.5)
     assert math.isnan(acc.loc["kinematic"].reproduced_mean_pp) and acc.loc["kinematic"].n_seeds == 0
     assert acc.loc["baseline"].reproduced_mean_pp == pytest.approx(51.0)  # 50 + mean seed
-    assert acc.loc["baseline"].ci95_pp == pytest.approx(C.mean_ci([50.0, 51.0, 52.0])[1])
+    assert acc.loc["baseline"].ci95_pp == pytest.approx(stats.mean_ci([50.0, 51.0, 52.0])[1])
     assert math.isnan(acc.loc["mgm"].paper_pp)  # run here, not in the paper's Table 4
 
 
@@ -111,6 +112,7 @@ def test_claims_stage_writes_the_figures_and_lists_them_in_the_report(tmp_path, 
     (tmp_path / "data").mkdir()
     shutil.copy2(repo_root / "data" / "paper_results.csv", tmp_path / "data")
     shutil.copy2(repo_root / "params.yaml", tmp_path)
+    (tmp_path / "requirements.lock").write_text("torch==2.14.1\n")
     for rq in report.RESEARCH_QUESTIONS:  # the rq stages' answers, which REPORT.md quotes
         shutil.copy2(repo_root / "reports" / f"{rq}.csv", tmp_path / "reports")
     (tmp_path / "dvc.yaml").write_text("stages: {}\n")
@@ -121,7 +123,34 @@ def test_claims_stage_writes_the_figures_and_lists_them_in_the_report(tmp_path, 
     first_contrast = pd.read_csv(repo_root / "reports" / "rq1.csv").contrast.iloc[0]
     assert "**RQ1** ([rq1.md](rq1.md)" in text and f"| {first_contrast} |" in text
     assert "[runs/04_fewshot-rq2.ipynb](runs/04_fewshot-rq2.ipynb)" in text
+    # the exact environment: sha256 of b"torch==2.14.1\n", computed independently with sha256sum
+    assert "`requirements.lock` sha256 `" + LOCK_SHA + "`" in text
     for key, caption in report.EFFECT_FIGURES.items():
         for ext in (".png", ".svg"):
             assert (tmp_path / "reports" / "figures" / f"{key}{ext}").stat().st_size > 1000
         assert f"![{key}](figures/{key}.png)\n\n*{caption}*" in text
+
+
+def test_metrics_view_is_one_stage_kind_screen_wide(tmp_path, monkeypatch, capsys):
+    """`jepa metrics KIND`: one row per metrics file, accuracies in % (the 40-column `dvc metrics show`, split)."""
+    from jepa import cli
+    from jepa.io import write_json
+
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
+    monkeypatch.chdir(tmp_path)
+    probe = {t: {"acc": a, "accs": [a], "n_train": 6, "n_val": 4, "probe": "linear"}
+             for t, a in zip(("appearance", "motion", "temporal", "synthetic_motion"), (0.2, 0.3125, 0.5, 0.125))}
+    write_json(tmp_path / "reports/metrics/probe/single-mgm-s1.json", probe)
+    write_json(tmp_path / "reports/metrics/pretrain/single-mgm-s1.json",
+               {"steps": 10, "seconds": 12.34, "ms_per_step": 1234.0, "final_loss": 0.51234, "final_target_std": 0.2,
+                "collapsed": False, "profile": "smoke", "run_id": "single-mgm-s1"})
+    table = report.metrics_table("probe")
+    assert table.to_dict("records") == [{"run": "single-mgm-s1", "appearance": 20.0, "motion": 31.2,
+                                         "temporal": 50.0, "synthetic_motion": 12.5}]
+    assert list(report.metrics_table("pretrain").iloc[0]) == ["single-mgm-s1", 10, 12.3, 1234.0, 0.5123, 0.2, False]
+    assert cli.main(["metrics", "probe", "--md"]) == 0
+    assert "| single-mgm-s1 | 20.00 | 31.20 | 50.00 | 12.50 |" in capsys.readouterr().out
+    assert cli.main(["metrics", "floors"]) == 1  # nothing there yet: one line naming the folder, no traceback
+    assert "reports/metrics/floors: no metrics files yet" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="expected one of pretrain, probe, floors"):
+        report.metrics_table("claims")

@@ -1,4 +1,4 @@
-"""Frame cache (issue 6): built from real encoded videos, read back equal to the live decoder, bad files counted."""
+"""Frame cache: built from real encoded videos, read back equal to the live decoder, bad files counted."""
 
 from __future__ import annotations
 

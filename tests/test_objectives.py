@@ -1,4 +1,4 @@
-"""Auxiliary objectives (DESIGN section 4): hand-computed values, gradient routing, skips, heads in checkpoints."""
+"""Auxiliary objectives (docs/method.md, "Variants"): hand-computed values, gradient routing, skips, heads in checkpoints."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from jepa.train import JEPA, _param_groups, pretrain
 
 torch.set_num_threads(1)
 
-DESIGN_KEYS = {
+CANONICAL_KEYS = {
     "mixed": "baseline mgm amg hw delta combo fwm ld fwm_ld hw_ld fwm_hw_ld spectral ltc ac ac_hw fac".split(),
     "single": ("baseline kinematic kinematic_0_1 kinematic_huber kinematic_accel kinematic_split kinematic_anneal "
                "sigreg sigreg_no_ema hamiltonian velgate mgm future_predictive motion_future").split(),
@@ -57,12 +57,12 @@ def constant_head(head: nn.Sequential, value) -> None:
 
 # ---------------------------------------------------------------- registry and params rows
 
-def test_every_design_key_is_a_variant_row_and_builds():
+def test_every_canonical_key_is_a_variant_row_and_builds():
     params = load_params()
     for regime in ("mixed", "single"):
-        for key in DESIGN_KEYS[regime]:
+        for key in CANONICAL_KEYS[regime]:
             assert regime in params.variants[key].regimes, (key, regime)
-    for key in DESIGN_KEYS["extra"]:
+    for key in CANONICAL_KEYS["extra"]:
         assert key in params.variants
     assert {"delta", "hw", "fwm", "ld", "spectral", "ltc", "ac", "kinematic", "sigreg", "hamiltonian", "velgate",
             "infonce", "pixel_recon"} <= set(OBJECTIVES)

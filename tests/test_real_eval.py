@@ -1,4 +1,4 @@
-"""Paper-scale probe sets (issue 6) and few-shot sets (issue 7) built from tiny fake official layouts."""
+"""Paper-scale probe sets and few-shot sets built from tiny fake official layouts."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def test_real_eval_build_names_missing_datasets(project):
         eval_data.build(_profile(project / "data" / "raw"), project / "out")
 
 
-# ----------------------------------------------------------------------------- few-shot (issue 7)
+# ----------------------------------------------------------------------------- few-shot
 
 
 def _kinetics_layout(raw: Path) -> None:

@@ -1,5 +1,5 @@
 """Tests of the procedural synthetic video (jepa.data.synthetic): API, the paper's synthetic
-motion spec, and the validity of every evaluation analogue (DESIGN section 6).
+motion spec, and the validity of every evaluation analogue (docs/method.md, "Synthetic analogues").
 
 Near-chance tolerance: accuracies are measured on n_test held-out clips; a probe with no
 information has accuracy ~ Binomial(n_test, 1/K) / n_test, whose standard deviation is at
@@ -107,7 +107,7 @@ def test_clipset_save_load_roundtrip(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["motion.npz"]  # no temporary file left behind
 
 
-# --------------------------------------------------------------------------- synthetic motion (DESIGN section 5)
+# --------------------------------------------------------------------------- synthetic motion (docs/method.md, "Evaluation protocol")
 def test_synthetic_motion_follows_the_paper_spec():
     clips = S.make_eval_set("synthetic_motion", 24, seed=5, size=NATIVE_SIZE)
     assert clips.class_names == ["N", "NE", "E", "SE", "S", "SW", "W", "NW"]
@@ -141,7 +141,7 @@ def test_synthetic_motion_downscale_is_area_average():
     assert np.abs(pooled - small).max() <= 0.5 + 1e-9
 
 
-# --------------------------------------------------------------------------- validity (DESIGN section 6)
+# --------------------------------------------------------------------------- validity (docs/method.md, "Synthetic analogues")
 @pytest.mark.parametrize("task", S.EVAL_TASKS)
 def test_oracle_solves_every_analogue(splits, task):
     train, test = splits[task]

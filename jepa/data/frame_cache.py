@@ -1,7 +1,7 @@
 """Pre-decoded frame cache: decode each indexed clip once, train and probe from memory-mapped uint8.
 
 Real video decodes at 20-80 clips/s on 2 cores while the tiny profile consumes ~300 clips/s
-(issue 6), so the loader cannot stay ahead by decoding live. The cache stores, per index row,
+(reports/benchmarks/decode.csv), so the loader cannot stay ahead by decoding live. The cache stores, per index row,
 the model's clip (frames sampled exactly as VideoClipDataset samples them with train=False,
 short side resized to `size` and centre-cropped, uint8 T x S x S x 3) in .npy shards that
 every DataLoader worker memory-maps. Training augmentation (random-resized crop, flip) is

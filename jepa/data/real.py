@@ -19,7 +19,7 @@ from jepa.data.indexes import SOURCES, read_index
 if TYPE_CHECKING:
     from jepa.data.frame_cache import ClipSpec
 
-# Pretraining sources of each regime (DESIGN section 3) and how the synthetic weight keys map onto them.
+# Pretraining sources of each regime (docs/method.md, "The recipe") and how the synthetic weight keys map onto them.
 REGIME_DATASETS = {"single": ("ucf101",), "mixed": ("ucf101", "ssv2", "imagenet100")}
 SYNTHETIC_TO_REAL = {"ucf_like": "ucf101", "ssv2_like": "ssv2", "image_like": "imagenet100"}
 EVAL_DATASETS = ("diving48", "ssv2", "imagenet100")
@@ -78,7 +78,7 @@ class StreamStats:
 
 
 def clip_spec(cfg) -> "ClipSpec":
-    """The regime's training clip: 16 fps clips for single, frame stride 2 for mixed (DESIGN section 3)."""
+    """The regime's training clip: 16 fps clips for single, frame stride 2 for mixed (docs/method.md, "The recipe")."""
     from jepa.data.frame_cache import ClipSpec
 
     p = cfg.profile

@@ -1,6 +1,6 @@
 """The paper profile's probe and few-shot sets, built from the official datasets via frame caches.
 
-Probing (issue 6): appearance = ImageNet-100 (train / val), motion = Diving-48 V2
+Probing: appearance = ImageNet-100 (train / val), motion = Diving-48 V2
 (train / test), temporal = SSv2 (train / validation); the Synthetic Motion Discrimination
 set stays synthetic, as in the paper. Each split is indexed by jepa.data.indexes, capped at
 the profile's eval_train / eval_val clips (a seeded subsample, so the cap is reproducible),
@@ -8,7 +8,7 @@ decoded once into a frame cache with the evaluation protocol (uniform frames ove
 segment, centre crop) and written as the ClipSet files eval_data.load reads, so the probe
 stage is unchanged. Real clips have no generator latents: `latents` is (N, T, 0).
 
-Few-shot (issue 7): Kinetics-100 test classes (CMN split lists resolved to Kinetics-400
+Few-shot: Kinetics-100 test classes (CMN split lists resolved to Kinetics-400
 files) and EPIC-100 unseen verbs (test verbs of a verb split, HyRSM's by default).
 """
 

@@ -218,7 +218,7 @@ def _read_decord(path: Path, indices: np.ndarray) -> np.ndarray:
     if indices.max() >= len(reader):
         raise VideoDecodeError(path, f"frame {int(indices.max())} requested but the video has {len(reader)} frames")
     frames = reader.get_batch(indices.tolist()).asnumpy()
-    reader.seek(0)  # releases decord's internal buffers (decord issue #197)
+    reader.seek(0)  # releases decord's internal buffers (a known decord leak, github.com/dmlc/decord/issues/197)
     return frames
 
 

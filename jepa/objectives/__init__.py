@@ -1,4 +1,4 @@
-"""Auxiliary objectives, registered under their canonical keys (DESIGN section 4).
+"""Auxiliary objectives, registered under their canonical keys (docs/method.md, "Variants").
 
 Each objective is one small function (or an `nn.Module` subclass when it owns
 parameters such as a dynamics head) that reads a shared `AuxContext` and

@@ -1,4 +1,4 @@
-"""Single-regime objectives: kinematic priors on the target, velocity gating, SIGReg (docs/method.md)."""
+"""Single-regime objectives (docs/method.md, "Variants"): kinematic priors on the target, velocity gating, SIGReg."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Parameter-free auxiliary terms (mixed regime, plus RQ1's InfoNCE); docs/method.md states them.
+"""Parameter-free auxiliary terms (docs/method.md, "Variants"): mixed regime, plus RQ1's InfoNCE.
 
-Notation as in the design: z = context features on the full grid (zero where unseen),
+Notation as in docs/method.md: z = context features on the full grid (zero where unseen),
 h = target features, sg = stop-gradient. Every term returns already-weighted losses.
 """
 

@@ -1,4 +1,4 @@
-"""Procedural synthetic video: evaluation analogues, pretraining sources and few-shot sets (DESIGN section 6)."""
+"""Procedural synthetic video: evaluation analogues, pretraining sources and few-shot sets (docs/method.md, "Synthetic analogues")."""
 
 from jepa.data.synthetic.catalogue import (ALL_CLASSES, FEWSHOT_SPLITS, HELD_OUT_CLASSES, EPIC_VERBS,
                                            KINETICS_CLASSES)

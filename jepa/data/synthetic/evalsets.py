@@ -1,4 +1,4 @@
-"""Evaluation analogues of the paper's benchmarks (DESIGN sections 5 and 6).
+"""Evaluation analogues of the paper's benchmarks (docs/method.md, "Synthetic analogues").
 
 Each analogue isolates one capability and is built so the obvious shortcuts carry no
 label information *by construction*, not just empirically:
@@ -232,7 +232,7 @@ def _temporal(n: int, rng, frames: int, size: int, labels: np.ndarray | None = N
     """SSv2 analogue, isolating temporal order: 'speeding-up' vs its exact time reversal
     'slowing-down' (a sudden jump in speed, then a gradual slow-down).
 
-    Why this design (DESIGN section 6 lists what failed before):
+    Why this design (docs/method.md, "Synthetic analogues", lists what failed before):
     - Class 1 clips are class-0 clips played backwards, so the bag of frames is identical in
       distribution: a frame-shuffled or single-random-frame model is at chance, exactly.
     - The dynamics are stationary (uniform random phase of the speed sawtooth), positions and
@@ -273,7 +273,7 @@ NATIVE_FRAMES = 32
 
 
 def _synthetic_motion(n: int, rng, frames: int, size: int, chunk: int = 16) -> ClipSet:
-    """The paper's Synthetic Motion Discrimination task (DESIGN section 5), exactly:
+    """The paper's Synthetic Motion Discrimination task (docs/method.md, "Evaluation protocol"), exactly:
     8 directions (pixels/frame at 160 px), label = i mod 8; a disc of random colour (each
     channel 120-255) and integer radius 10..40 (= min(h, w) / 4) on a dark background (each
     channel 0-80), plus per-frame grey noise (uniform integer 0-30 per pixel, the same on the

@@ -7,7 +7,8 @@ slots and over the handful of shape and texture kinds.
 The canvas is a torus: an object that leaves one edge re-enters at the opposite edge.
 With positions drawn uniformly on the torus, every pixel and every frame has the same
 distribution, whatever the class: this is what keeps the per-frame position shortcuts
-(the toward/away leak of DESIGN section 6) out of the evaluation analogues.
+(a toward/away task leaked its label through pixel position: docs/method.md,
+"Synthetic analogues") out of the evaluation analogues.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Sources draw only catalogue classes outside `HELD_OUT_CLASSES` (few-shot val/test), which
 `Source.__post_init__` asserts, so the few-shot evaluation measures transfer to classes that
-pretraining never generated (DESIGN section 5, RQ2).
+pretraining never generated (docs/method.md, "Few-shot protocol", RQ2).
 """
 
 from __future__ import annotations
