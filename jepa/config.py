@@ -62,6 +62,10 @@ class ModelCfg(Strict):
     # What the predictor predicts: "all" levels concatenated (the released V-JEPA 2.1 target, L x D
     # wide, each level layer-normed on its own) or the "final" level only (an ablation).
     predict_levels: Literal["all", "final"] = "all"
+    # Weight init: "released" = truncated normal 0.02 for linear and tubelet-conv weights, then each
+    # block's attention and MLP output weights divided by sqrt(2 x layer) (V-JEPA's `_rescale_blocks`);
+    # "plain" = the former init (linear weights only, PyTorch's default conv init, no rescaling).
+    init: Literal["released", "plain"] = "released"
 
     @model_validator(mode="after")
     def _shapes(self) -> "ModelCfg":

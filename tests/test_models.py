@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -98,3 +100,19 @@ def test_levels_config():
     for bad in ([0, 1], [3, 1, 3], []):
         with pytest.raises(ValueError, match="levels must be increasing"):
             _cfg(levels=bad)
+
+
+@pytest.mark.parametrize("pos", ["sincos", "rope"])
+def test_released_init_rescales_block_outputs_by_depth(pos):
+    """V-JEPA's init: truncated normal 0.02 (conv included), block k's output weights / sqrt(2 k)."""
+    torch.manual_seed(0)
+    cfg = _cfg(pos, embed_dim=48, heads=4, pred_dim=48, pred_heads=4, depth=4, pred_depth=2)
+    for module in (VideoViT(cfg), Predictor(cfg)):
+        for k, blk in enumerate(module.tower.blocks, start=1):
+            for w in (blk.attn.proj.weight, blk.mlp.fc2.weight):
+                assert w.std().item() == pytest.approx(0.02 / math.sqrt(2 * k), rel=0.15)
+    enc = VideoViT(cfg)
+    assert enc.patch_embed.proj.weight.std().item() == pytest.approx(0.02, rel=0.1)
+    plain = VideoViT(_cfg(pos, embed_dim=48, heads=4, pred_dim=48, pred_heads=4, init="plain"))
+    stds = [blk.attn.proj.weight.std().item() for blk in plain.tower.blocks]
+    assert max(stds) / min(stds) < 1.2 and plain.patch_embed.proj.weight.std().item() == pytest.approx(1 / math.sqrt(3 * 384), rel=0.1)  # torch conv default, fan-in 384

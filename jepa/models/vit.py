@@ -8,6 +8,7 @@ what it sees (as in V-JEPA).
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import torch
@@ -104,7 +105,7 @@ class VideoViT(nn.Module):
                             cfg.grad_checkpointing)
         self.levels = cfg.hierarchy
         self.level_norms = nn.ModuleList(nn.LayerNorm(cfg.embed_dim) for _ in self.levels[:-1])
-        self.apply(_init_weights)
+        _initialise(self, self.tower, cfg.init)
 
     def forward(self, x: torch.Tensor, keep: torch.Tensor | None = None,
                 return_levels: bool = False) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -142,7 +143,7 @@ class Predictor(nn.Module):
                             cfg.grad_checkpointing)
         self.proj = nn.Linear(cfg.pred_dim, cfg.target_dim)
         self.proj_context = nn.Linear(cfg.pred_dim, cfg.target_dim) if context else None
-        self.apply(_init_weights)
+        _initialise(self, self.tower, cfg.init)
 
     def forward(self, z_ctx: torch.Tensor, ctx: torch.Tensor, tgt: torch.Tensor
                 ) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -155,14 +156,25 @@ class Predictor(nn.Module):
         return self.proj(x[:, -m:]), on_ctx
 
 
-def _init_weights(m: nn.Module) -> None:
-    if isinstance(m, nn.Linear):
+def _init_weights(m: nn.Module, conv: bool = False) -> None:
+    if isinstance(m, nn.Linear) or (conv and isinstance(m, nn.Conv3d)):
         nn.init.trunc_normal_(m.weight, std=0.02)
         if m.bias is not None:
             nn.init.zeros_(m.bias)
     elif isinstance(m, nn.LayerNorm):
         nn.init.ones_(m.weight)
         nn.init.zeros_(m.bias)
+
+
+def _initialise(module: nn.Module, tower: _Tower, kind: str) -> None:
+    """The released V-JEPA init (`_init_weights` + `_rescale_blocks`), or the former plain one."""
+    released = kind == "released"
+    module.apply(lambda m: _init_weights(m, conv=released))
+    if released:
+        with torch.no_grad():
+            for layer, blk in enumerate(tower.blocks, start=1):
+                blk.attn.proj.weight.div_(math.sqrt(2.0 * layer))
+                blk.mlp.fc2.weight.div_(math.sqrt(2.0 * layer))
 
 
 def build_models(cfg: ModelCfg, context: bool = False) -> tuple[VideoViT, Predictor]:
