@@ -36,6 +36,11 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def hierarchy_levels(depth: int, n: int = 4) -> list[int]:
+    """Every depth/n-th block: 2, 5, 8, 11 for depth 12 (the released ViT-B levels), 0-3 for depth 4."""
+    return sorted({max(0, round(depth * (k + 1) / n) - 1) for k in range(n)})
+
+
 class ModelCfg(Strict):
     img_size: int = Field(gt=0)
     frames: int = Field(gt=0)
@@ -50,6 +55,17 @@ class ModelCfg(Strict):
     pred_heads: int = Field(gt=0)
     pos_embed: Literal["sincos", "learned", "rope"] = "sincos"
     grad_checkpointing: bool = False
+    # Hierarchical levels: the encoder blocks whose outputs (each through its own learnable LayerNorm)
+    # form the hierarchical features; None = every depth/4-th block (2, 5, 8, 11 for depth 12, as the
+    # released code). The last level must be the final block (its norm is the encoder's output norm).
+    levels: list[int] | None = None
+    # What the predictor predicts: "all" levels concatenated (the released V-JEPA 2.1 target, L x D
+    # wide, each level layer-normed on its own) or the "final" level only (an ablation).
+    predict_levels: Literal["all", "final"] = "all"
+    # Weight init: "released" = truncated normal 0.02 for linear and tubelet-conv weights, then each
+    # block's attention and MLP output weights divided by sqrt(2 x layer) (V-JEPA's `_rescale_blocks`);
+    # "plain" = the former init (linear weights only, PyTorch's default conv init, no rescaling).
+    init: Literal["released", "plain"] = "released"
 
     @model_validator(mode="after")
     def _shapes(self) -> "ModelCfg":
@@ -63,7 +79,22 @@ class ModelCfg(Strict):
                 raise ValueError(f"{name}: {dim} is not divisible by {heads}")
             if self.pos_embed == "rope" and dim // heads < 6:
                 raise ValueError(f"{name}: rope needs a head dim of at least 6 (3 axes x pairs), got {dim // heads}")
+        if self.levels is not None:
+            lv = self.levels
+            if not lv or lv != sorted(set(lv)) or lv[0] < 0 or lv[-1] != self.depth - 1:
+                raise ValueError(f"levels must be increasing block indices ending with the final block "
+                                 f"{self.depth - 1}, got {lv}")
         return self
+
+    @property
+    def hierarchy(self) -> list[int]:
+        """Block indices of the hierarchical levels (explicit `levels`, else every depth/4-th block)."""
+        return list(self.levels) if self.levels is not None else hierarchy_levels(self.depth)
+
+    @property
+    def target_dim(self) -> int:
+        """Width of the prediction target (and of the predictor's output): L x D or D."""
+        return self.embed_dim * (len(self.hierarchy) if self.predict_levels == "all" else 1)
 
     @property
     def grid(self) -> tuple[int, int, int]:
@@ -134,6 +165,20 @@ class TrainCfg(Strict):
     # visible tokens + squared off-diagonal covariance. 0 = off (the paper's recipe).
     vc_std: float = Field(0.0, ge=0)
     vc_cov: float = Field(0.0, ge=0)
+    # Context loss (V-JEPA 2.1 `predict_all`): the predictor also reconstructs the context tokens' targets,
+    # each token's L1 error weighted by 1/sqrt(distance to the nearest masked token) when
+    # `context_distance`; its weight ramps linearly from 0 to `context_weight` between the two fractions
+    # of training in `context_ramp` (released: 0 -> 0.5 over iterations 15k-30k of 30k). 0 = off.
+    context_weight: float = Field(0.5, ge=0)
+    context_ramp: tuple[float, float] = (0.5, 1.0)
+    context_distance: bool = True
+
+    @model_validator(mode="after")
+    def _ramp(self) -> "TrainCfg":
+        lo, hi = self.context_ramp
+        if not 0 <= lo < hi <= 1:
+            raise ValueError(f"context_ramp must satisfy 0 <= start < end <= 1 (fractions of training), got ({lo}, {hi})")
+        return self
 
 
 class DataCfg(Strict):
@@ -189,6 +234,10 @@ class VariantCfg(Strict):
     # released code evaluates there, its target encoder, a copy made at init and never updated
     export: Literal["trained", "init"] = "trained"
     aux_features: Literal["hierarchical", "final"] = "hierarchical"
+    # Student features for auxiliary terms: the outputs of the encoder's learnable per-level LayerNorms
+    # ("affine", the released code: the gains can shrink to satisfy a penalty) or those outputs
+    # re-normalised without affine ("plain": the penalty cannot act through the gains' scale).
+    aux_norm: Literal["affine", "plain"] = "affine"
 
     @model_validator(mode="after")
     def _export(self) -> "VariantCfg":

@@ -1,7 +1,8 @@
 """V-JEPA pretraining with auxiliary objectives: the loop reads top to bottom.
 
-    clip -> masks -> context encoder (visible tokens) -> predictor -> L1 to
-    layer-normed EMA-target tokens  (+ the variant's auxiliary terms)
+    clip -> masks -> context encoder (visible tokens) -> predictor -> L1 to the
+    layer-normed hierarchical levels of the EMA target encoder (+ the context loss,
+    the profile's regularisers and the variant's auxiliary terms)
 
 Runs on one CPU, one GPU, or many through `torchrun` (DDP). A checkpoint is
 written atomically every `checkpoint_every` steps and the loop resumes from it;
@@ -30,8 +31,8 @@ from jepa.config import RunConfig
 from jepa.io import torch_save, write_json
 from jepa.masks import MaskGenerator, MaskPair
 from jepa.models.vit import Predictor, VideoViT, gather_tokens
-from jepa.objectives import AuxContext, build_objectives
-from jepa.objectives.common import variance_covariance
+from jepa.context_loss import context_loss, distance_weights, ramp_weight
+from jepa.objectives import AuxContext, apply_objectives, build_objectives
 
 
 class NonFiniteLossError(RuntimeError):
@@ -39,54 +40,103 @@ class NonFiniteLossError(RuntimeError):
 
 
 class JEPA(nn.Module):
-    """Context encoder + predictor + objective heads: everything the optimizer trains (and DDP wraps)."""
+    """Context encoder + predictor + objective heads: everything the optimizer trains (and DDP wraps).
+
+        loss = jepa     mean_pairs L1(pred, target) on the masked tokens
+             + context  ramp(progress) x mean_pairs of the distance-weighted L1 on the context tokens
+             + the profile's regularisers (e.g. vc) and the variant's auxiliary terms, each averaged
+               over the mask pairs (`apply_objectives`)
+
+    Targets are the layer-normed hierarchical levels of the target network (each level on its own,
+    concatenated) or its final level only (`model.predict_levels`). The target network is the EMA
+    `target_encoder` when `ema` is on, else this encoder on the full clip with gradients flowing.
+    """
 
     def __init__(self, cfg: RunConfig):
         super().__init__()
-        m = cfg.profile.model
+        m, t = cfg.profile.model, cfg.profile.train
+        self.ema = cfg.variant.ema
         self.encoder = VideoViT(m)
-        self.predictor = Predictor(m)
+        self.predictor = Predictor(m, context=t.context_weight > 0)
+        self.all_levels = m.predict_levels == "all"
         self.hierarchical = cfg.variant.aux_features == "hierarchical"
+        self.plain_aux = cfg.variant.aux_norm == "plain"
+        self.context = (t.context_weight, t.context_ramp, t.context_distance)
         aux_dim = m.embed_dim * (len(self.encoder.levels) if self.hierarchical else 1)
         self.aux = build_objectives(cfg.variant.terms, aux_dim, where=f"variants.{cfg.variant_name}.terms", model=m)
+        self.regularisers = build_objectives(profile_terms(t), aux_dim, where=f"profiles.{cfg.profile_name}.train",
+                                             model=m)
         self.tubelet, self.patch, self.grid = m.tubelet, m.patch, m.grid
-        self.vc = (cfg.profile.train.vc_std, cfg.profile.train.vc_cov)
 
-    def forward(self, x: torch.Tensor, is_image: torch.Tensor, masks: list[MaskPair], target: nn.Module | None,
-                progress: float) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        need_aux = len(self.aux) > 0
-        # Targets: EMA encoder under no-grad, or (EMA off) this encoder with gradients flowing.
-        with torch.no_grad() if target is not None else nullcontext():
-            h_out, h_levels = (target or self.encoder)(x, return_levels=need_aux and self.hierarchical)
-            h = F.layer_norm(h_out, h_out.shape[-1:])
-        jepa_loss, ctx = 0.0, None
-        for i, pair in enumerate(masks):
-            z, z_levels = self.encoder(x, keep=pair.ctx, return_levels=need_aux and self.hierarchical and i == 0)
-            pred = self.predictor(z, pair.ctx, pair.tgt)
-            tgt = gather_tokens(h, pair.tgt)
-            jepa_loss = jepa_loss + (pred - tgt).abs().mean() / len(masks)
-            if need_aux and i == 0:
-                ctx = self._aux_context(x, is_image, pair, z, z_levels, h, h_levels, pred, tgt, progress)
-            if any(self.vc) and i == 0:  # the profile's recipe regulariser, same for every variant
-                vc_terms = variance_covariance(F.layer_norm(z, z.shape[-1:]).flatten(0, 1), *self.vc)
-        terms = {"jepa": jepa_loss}
-        if any(self.vc):
-            terms.update(vc_terms)
-        if ctx is not None:
-            for objective in self.aux.values():
-                terms.update(objective(ctx))
+    def forward(self, x: torch.Tensor, is_image: torch.Tensor, masks: list[MaskPair],
+                target_encoder: nn.Module | None, progress: float) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        h, h_aux = self._targets(x, target_encoder)
+        terms, encoded = self._prediction_loss(x, masks, h, progress)
+        ctxs = [self._aux_context(x, is_image, pair, enc, h, h_aux, progress) for pair, enc in zip(masks, encoded)] \
+            if self.aux or self.regularisers else []
+        terms.update(self._regularisers(ctxs))
+        terms.update(self._auxiliary(ctxs))
         return sum(terms.values()), terms
 
-    def _aux_context(self, x, is_image, pair, z, z_levels, h, h_levels, pred, tgt, progress) -> AuxContext:
+    def _targets(self, x: torch.Tensor, target_encoder: nn.Module | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, N, Dt) prediction targets and (B, N, Da) target features for the auxiliary terms."""
+        levels = self.all_levels or (self.hierarchical and bool(self.aux))
+        if self.ema:
+            if target_encoder is None:
+                raise ValueError("EMA is on: pass the EMA target encoder")
+            with torch.no_grad():
+                out, lv = target_encoder(x, return_levels=levels)
+        else:  # EMA off: this encoder on the full clip, gradients flow into the target
+            out, lv = self.encoder(x, return_levels=levels)
+        final = F.layer_norm(out, out.shape[-1:])
+        hier = torch.cat([F.layer_norm(v, v.shape[-1:]) for v in lv], -1) if lv else None
+        return (hier if self.all_levels else final), (hier if self.hierarchical and hier is not None else final)
+
+    def _prediction_loss(self, x: torch.Tensor, masks: list[MaskPair], h: torch.Tensor, progress: float
+                         ) -> tuple[dict[str, torch.Tensor], list[tuple]]:
+        """The JEPA loss (and the ramped context loss), each averaged over the mask pairs."""
+        levels = self.all_levels or (self.hierarchical and bool(self.aux))
+        weight, ramp, by_distance = self.context
+        jepa, context, encoded = 0.0, 0.0, []
+        for pair in masks:
+            z, z_levels = self.encoder(x, keep=pair.ctx, return_levels=levels)
+            pred, pred_ctx = self.predictor(torch.cat(z_levels, -1) if self.all_levels else z, pair.ctx, pair.tgt)
+            jepa = jepa + (pred - gather_tokens(h, pair.tgt)).abs().mean() / len(masks)
+            if pred_ctx is not None:
+                w = distance_weights(pair.ctx, pair.tgt, self.grid) if by_distance else None
+                context = context + context_loss(pred_ctx, gather_tokens(h, pair.ctx), w) / len(masks)
+            encoded.append((z, z_levels, pred))
+        terms = {"jepa": jepa}
+        if weight > 0:
+            terms["context"] = ramp_weight(progress, weight, ramp) * context
+        return terms, encoded
+
+    def _regularisers(self, ctxs: list[AuxContext]) -> dict[str, torch.Tensor]:
+        """The profile's recipe regularisers (the same for every variant)."""
+        return apply_objectives(self.regularisers, ctxs)
+
+    def _auxiliary(self, ctxs: list[AuxContext]) -> dict[str, torch.Tensor]:
+        """The variant's auxiliary objectives."""
+        return apply_objectives(self.aux, ctxs)
+
+    def _aux_context(self, x, is_image, pair, encoded, h, h_aux, progress) -> AuxContext:
+        z, z_levels, pred = encoded
         b, n = h.shape[:2]
         t = self.grid[0]
-        z_feat = torch.cat(z_levels, -1) if self.hierarchical else F.layer_norm(z, z.shape[-1:])
-        h_feat = torch.cat(h_levels, -1) if self.hierarchical else h
+        z_feat = torch.cat(z_levels, -1) if self.hierarchical and z_levels else z
+        if self.plain_aux:  # re-normalise each level without affine
+            z_feat = torch.cat([F.layer_norm(c, c.shape[-1:]) for c in z_feat.split(z.shape[-1], -1)], -1)
         z_grid = z_feat.new_zeros(b, n, z_feat.shape[-1]).scatter(1, pair.ctx[..., None].expand_as(z_feat), z_feat)
         valid = torch.zeros(b, n, dtype=torch.bool, device=x.device).scatter_(1, pair.ctx, True)
         return AuxContext(z=z_grid.view(b, t, n // t, -1), z_valid=valid.view(b, t, n // t),
-                          h=h_feat.view(b, t, n // t, -1), pred=pred, target=tgt, tgt_idx=pair.tgt, clip=x,
-                          is_image=is_image, progress=progress, tubelet=self.tubelet, patch=self.patch)
+                          h=h_aux.view(b, t, n // t, -1), pred=pred, target=gather_tokens(h, pair.tgt),
+                          tgt_idx=pair.tgt, clip=x, is_image=is_image, progress=progress, tubelet=self.tubelet,
+                          patch=self.patch, z_tokens=z)
+
+
+def profile_terms(t) -> dict[str, dict]:
+    """The regularisers a profile adds to every variant: the variance-covariance term when `vc_std`/`vc_cov` is set."""
+    return {"vc": {"std_weight": t.vc_std, "cov_weight": t.vc_cov}} if t.vc_std or t.vc_cov else {}
 
 
 def lr_at(step: int, cfg: RunConfig) -> float:
@@ -165,7 +215,7 @@ def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = 
     torch.manual_seed(cfg.seed)
 
     model = JEPA(cfg).to(device)
-    target = copy.deepcopy(model.encoder).requires_grad_(False).eval() if cfg.variant.ema else None
+    target_encoder = copy.deepcopy(model.encoder).requires_grad_(False).eval() if model.ema else None
     # export: init (EMA off) keeps what the released code exports there: its target encoder, deep-copied
     # at init and never updated; training still updates (and the aux terms still read) the online encoder
     init_copy = copy.deepcopy(model.encoder).requires_grad_(False).eval() if cfg.variant.export == "init" else None
@@ -176,8 +226,8 @@ def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = 
         state = torch.load(ckpt_path, map_location=device, weights_only=False)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
-        if target is not None:
-            target.load_state_dict(state["target"])
+        if model.ema:
+            target_encoder.load_state_dict(state["target"])
         if init_copy is not None:
             init_copy.load_state_dict(state["init_copy"])
         start = state["step"]
@@ -201,20 +251,20 @@ def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = 
             g["lr"] = lr_at(step, cfg)
         model.train()
         with amp:
-            loss, terms = ddp(x, is_image, pairs, target, step / t_cfg.steps)
+            loss, terms = ddp(x, is_image, pairs, target_encoder, step / t_cfg.steps)
         _check_finite(terms, cfg, step, ckpt_path)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if t_cfg.grad_clip:
             nn.utils.clip_grad_norm_(model.parameters(), t_cfg.grad_clip)
         opt.step()
-        if target is not None:
-            _ema_update(target, model.encoder, ema_at(step, cfg))
+        if model.ema:
+            _ema_update(target_encoder, model.encoder, ema_at(step, cfg))
         done = step + 1
         if done % t_cfg.log_every == 0 or done == last_step:
             row = {"step": done, "loss": float(loss.detach()), "lr": lr_at(step, cfg),
                    **{f"loss_{k}": float(v.detach()) for k, v in terms.items()},
-                   "target_std": _target_std(target or model.encoder, x)}
+                   "target_std": _target_std(target_encoder if model.ema else model.encoder, x)}
             history.append(row)
             bar.set_postfix(loss=f"{row['loss']:.4f}", std=f"{row['target_std']:.3f}")
             if live is not None:
@@ -224,7 +274,7 @@ def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = 
                         live.log_metric(f"train/{k}", v)
                 live.next_step()
         if rank == 0 and (done % t_cfg.checkpoint_every == 0 or done == last_step):
-            _save_checkpoint(ckpt_path, model, opt, target, done, cfg, init_copy)
+            _save_checkpoint(ckpt_path, model, opt, target_encoder, done, cfg, init_copy)
     elapsed = time.perf_counter() - t0
     summary = {"run_id": cfg.run_id, "profile": cfg.profile_name, "steps": last_step,
                "seconds": round(elapsed, 2), "ms_per_step": round(1000 * elapsed / max(1, last_step - start), 2),
@@ -236,7 +286,7 @@ def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = 
     if stats is not None:
         summary["data"] = stats.as_dict()
     if rank == 0 and last_step == t_cfg.steps:
-        encoder = target if target is not None else init_copy if init_copy is not None else model.encoder
+        encoder = target_encoder if model.ema else init_copy if init_copy is not None else model.encoder
         torch_save(out_dir / "encoder.pt", {"encoder": encoder.state_dict(), "model_cfg": cfg.profile.model.model_dump(),
                                             "run_id": cfg.run_id})
         write_json(out_dir / "summary.json", summary)
@@ -270,10 +320,10 @@ def _check_finite(terms: dict[str, torch.Tensor], cfg: RunConfig, step: int, ckp
                 f"stopped without updating; last good checkpoint: {ckpt if ckpt.exists() else 'none yet'}")
 
 
-def _save_checkpoint(path: Path, model: JEPA, opt, target, step: int, cfg: RunConfig,
+def _save_checkpoint(path: Path, model: JEPA, opt, target_encoder, step: int, cfg: RunConfig,
                      init_copy: nn.Module | None = None) -> None:
     torch_save(path, {"model": model.state_dict(), "opt": opt.state_dict(),
-                      "target": target.state_dict() if target is not None else None,
+                      "target": target_encoder.state_dict() if model.ema else None,
                       "init_copy": init_copy.state_dict() if init_copy is not None else None,
                       "step": step, "run_id": cfg.run_id})
 

@@ -89,6 +89,9 @@ def test_adopted_trial_is_what_the_base_profile_carries():
     assert adopted == params.profiles[cal.base]
 
 
+@pytest.mark.xfail(strict=True, reason="the committed trial rows were measured with the final-level target and no "
+                   "context loss; the hierarchical target, context loss, zero mask token and released init change every trial's "
+                   "numbers, so their cache keys must change too until the study is rerun (then remove this mark)")
 def test_study_base_keeps_the_keys_of_trials_cached_before_later_fields(tiny):
     """The committed rows are found under the key of the study base (the recipe before the study)."""
     from pathlib import Path

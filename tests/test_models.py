@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -58,8 +60,59 @@ def test_sincos_is_unique_per_position():
 
 
 def test_predictor_outputs_targets_only():
-    cfg = _cfg()
+    cfg = _cfg(predict_levels="final")
     pred = Predictor(cfg)
     z = torch.randn(2, 3, 24)
-    out = pred(z, torch.tensor([[0, 1, 2], [3, 4, 5]]), torch.tensor([[5, 6], [0, 7]]))
-    assert out.shape == (2, 2, 24)
+    out, on_ctx = pred(z, torch.tensor([[0, 1, 2], [3, 4, 5]]), torch.tensor([[5, 6], [0, 7]]))
+    assert out.shape == (2, 2, 24) and on_ctx is None
+
+
+def test_predictor_reads_and_predicts_all_levels_as_released():
+    """Released V-JEPA 2.1: input MLP L*D -> D -> pred_dim (GELU), output pred_dim -> L*D, zero mask token."""
+    cfg = _cfg(pred_dim=12, pred_heads=2)
+    pred = Predictor(cfg, context=True)
+    assert [type(m) for m in pred.embed] == [torch.nn.Linear, torch.nn.GELU, torch.nn.Linear]
+    assert (pred.embed[0].in_features, pred.embed[0].out_features, pred.embed[2].out_features) == (4 * 24, 24, 12)
+    assert pred.proj.out_features == pred.proj_context.out_features == 4 * 24 == cfg.target_dim
+    assert torch.count_nonzero(pred.mask_token) == 0
+    out, on_ctx = pred(torch.randn(2, 3, 96), torch.tensor([[0, 1, 2], [3, 4, 5]]), torch.tensor([[5, 6], [0, 7]]))
+    assert out.shape == (2, 2, 96) and on_ctx.shape == (2, 3, 96)
+
+
+def test_levels_are_per_level_affine_norms_and_the_last_is_the_output():
+    torch.manual_seed(0)
+    enc = VideoViT(_cfg())
+    assert enc.levels == [0, 1, 2, 3] and len(enc.level_norms) == 3
+    with torch.no_grad():
+        enc.level_norms[1].weight.fill_(2.0)
+        enc.level_norms[1].bias.fill_(0.5)
+    out, levels = enc(torch.randn(2, 3, 4, 16, 16), return_levels=True)
+    assert torch.equal(levels[-1], out)
+    # level 1 = 2 * LN(block 1 output) + 0.5: mean 0.5 and std 2 over channels
+    assert torch.allclose(levels[1].mean(-1), torch.full((), 0.5), atol=1e-5)
+    assert torch.allclose(levels[1].var(-1, unbiased=False), torch.full((), 4.0), atol=1e-2)
+
+
+def test_levels_config():
+    assert _cfg(depth=12).hierarchy == [2, 5, 8, 11] and _cfg(depth=12).target_dim == 4 * 24
+    assert _cfg(depth=12, levels=[5, 11]).target_dim == 2 * 24
+    assert _cfg(predict_levels="final").target_dim == 24
+    for bad in ([0, 1], [3, 1, 3], []):
+        with pytest.raises(ValueError, match="levels must be increasing"):
+            _cfg(levels=bad)
+
+
+@pytest.mark.parametrize("pos", ["sincos", "rope"])
+def test_released_init_rescales_block_outputs_by_depth(pos):
+    """V-JEPA's init: truncated normal 0.02 (conv included), block k's output weights / sqrt(2 k)."""
+    torch.manual_seed(0)
+    cfg = _cfg(pos, embed_dim=48, heads=4, pred_dim=48, pred_heads=4, depth=4, pred_depth=2)
+    for module in (VideoViT(cfg), Predictor(cfg)):
+        for k, blk in enumerate(module.tower.blocks, start=1):
+            for w in (blk.attn.proj.weight, blk.mlp.fc2.weight):
+                assert w.std().item() == pytest.approx(0.02 / math.sqrt(2 * k), rel=0.15)
+    enc = VideoViT(cfg)
+    assert enc.patch_embed.proj.weight.std().item() == pytest.approx(0.02, rel=0.1)
+    plain = VideoViT(_cfg(pos, embed_dim=48, heads=4, pred_dim=48, pred_heads=4, init="plain"))
+    stds = [blk.attn.proj.weight.std().item() for blk in plain.tower.blocks]
+    assert max(stds) / min(stds) < 1.2 and plain.patch_embed.proj.weight.std().item() == pytest.approx(1 / math.sqrt(3 * 384), rel=0.1)  # torch conv default, fan-in 384

@@ -69,7 +69,8 @@ def test_gradients_reach_encoder_and_predictor_not_ema_target():
     pairs = MaskGenerator(cfg.profile.mask, cfg.profile.model)(x, torch.Generator().manual_seed(0))
     loss, terms = model(x, img, pairs, target, 0.0)
     loss.backward()
-    assert set(terms) == {"jepa"}
+    assert set(terms) == {"jepa", "context"}
+    assert terms["context"].item() == 0.0  # the context loss's ramp starts half-way through training
     assert all(p.grad is not None for p in model.predictor.parameters())
     assert model.encoder.patch_embed.proj.weight.grad.abs().sum() > 0
     assert all(p.grad is None for p in target.parameters())

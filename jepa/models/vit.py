@@ -8,16 +8,16 @@ what it sees (as in V-JEPA).
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import torch
-import torch.nn.functional as F
 from timm.models.eva import EvaBlock
 from timm.models.vision_transformer import Block
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from jepa.config import ModelCfg
+from jepa.config import ModelCfg, hierarchy_levels
 from jepa.models.pos import grid_coords, rope_3d, sincos_3d
 
 
@@ -26,9 +26,7 @@ def gather_tokens(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     return torch.gather(x, 1, idx.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
 
 
-def hierarchy_levels(depth: int, n: int = 4) -> list[int]:
-    """Block indices whose outputs form the hierarchical features (2, 5, 8, 11 for depth 12)."""
-    return sorted({max(0, round(depth * (k + 1) / n) - 1) for k in range(n)})
+__all__ = ["Predictor", "VideoViT", "build_models", "gather_tokens", "hierarchy_levels"]
 
 
 class TubeletEmbed(nn.Module):
@@ -72,6 +70,7 @@ class _Tower(nn.Module):
         return x + (pos if idx is None else gather_tokens(pos, idx))
 
     def run(self, x: torch.Tensor, idx: torch.Tensor | None, levels: Sequence[int] = ()) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """-> (final-norm output, raw outputs of the blocks listed in `levels`)."""
         rope = None
         if self.pos_embed_kind == "rope":
             coords = self.coords[None] if idx is None else self.coords[idx]
@@ -84,12 +83,17 @@ class _Tower(nn.Module):
             else:
                 x = blk(*args)
             if i in levels:
-                collected.append(F.layer_norm(x, x.shape[-1:]))
+                collected.append(x)
         return self.norm(x), collected
 
 
 class VideoViT(nn.Module):
-    """Context / target encoder: tubelet embedding + transformer over (optionally) kept tokens."""
+    """Context / target encoder: tubelet embedding + transformer over (optionally) kept tokens.
+
+    Each hierarchical level has its own learnable LayerNorm, as the released V-JEPA 2.1 encoder
+    (`norms_block`); the final level's norm is the output norm, so `forward` without levels returns
+    what evaluation reads.
+    """
 
     def __init__(self, cfg: ModelCfg):
         super().__init__()
@@ -99,41 +103,61 @@ class VideoViT(nn.Module):
         self.patch_embed = TubeletEmbed(cfg)
         self.tower = _Tower(cfg.embed_dim, cfg.depth, cfg.heads, cfg.mlp_ratio, cfg.grid, cfg.pos_embed,
                             cfg.grad_checkpointing)
-        self.levels = hierarchy_levels(cfg.depth)
-        self.apply(_init_weights)
+        self.levels = cfg.hierarchy
+        self.level_norms = nn.ModuleList(nn.LayerNorm(cfg.embed_dim) for _ in self.levels[:-1])
+        _initialise(self, self.tower, cfg.init)
 
     def forward(self, x: torch.Tensor, keep: torch.Tensor | None = None,
                 return_levels: bool = False) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """x (B, C, T, H, W); keep (B, M) token indices or None -> tokens (B, M|N, D), level list."""
+        """x (B, C, T, H, W); keep (B, M) token indices or None -> tokens (B, M|N, D), level list.
+
+        The levels are the per-level norm outputs (learnable affine), shallow to deep; the last is `tokens`.
+        """
         tokens = self.tower.add_pos(self.patch_embed(x), None)
         if keep is not None:
             tokens = gather_tokens(tokens, keep)
-        return self.tower.run(tokens, keep, self.levels if return_levels else ())
+        out, raw = self.tower.run(tokens, keep, self.levels[:-1] if return_levels else ())
+        if not return_levels:
+            return out, []
+        return out, [norm(r) for norm, r in zip(self.level_norms, raw)] + [out]
 
 
 class Predictor(nn.Module):
-    """Narrow transformer that fills mask tokens at target positions from the context tokens."""
+    """Narrow transformer that fills mask tokens at target positions from the context tokens.
 
-    def __init__(self, cfg: ModelCfg):
+    As the released V-JEPA 2.1 predictor: it reads (and predicts) the concatenated hierarchical
+    levels, L x D wide, through an input MLP (L*D -> D -> pred_dim, GELU) and an output projection
+    pred_dim -> L*D; with one level (`predict_levels: final`) both are single linear maps. The mask
+    token starts at zero. With `context=True` a second projection also maps the context tokens to
+    the target width (the context loss).
+    """
+
+    def __init__(self, cfg: ModelCfg, context: bool = False):
         super().__init__()
-        self.embed = nn.Linear(cfg.embed_dim, cfg.pred_dim)
+        n_levels = len(cfg.hierarchy) if cfg.predict_levels == "all" else 1
+        d = cfg.embed_dim
+        self.embed = nn.Linear(d, cfg.pred_dim) if n_levels == 1 else nn.Sequential(
+            nn.Linear(n_levels * d, d), nn.GELU(), nn.Linear(d, cfg.pred_dim))
         self.mask_token = nn.Parameter(torch.zeros(1, 1, cfg.pred_dim))
-        nn.init.trunc_normal_(self.mask_token, std=0.02)
         self.tower = _Tower(cfg.pred_dim, cfg.pred_depth, cfg.pred_heads, cfg.mlp_ratio, cfg.grid, cfg.pos_embed,
                             cfg.grad_checkpointing)
-        self.proj = nn.Linear(cfg.pred_dim, cfg.embed_dim)
-        self.apply(_init_weights)
+        self.proj = nn.Linear(cfg.pred_dim, cfg.target_dim)
+        self.proj_context = nn.Linear(cfg.pred_dim, cfg.target_dim) if context else None
+        _initialise(self, self.tower, cfg.init)
 
-    def forward(self, z_ctx: torch.Tensor, ctx: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
+    def forward(self, z_ctx: torch.Tensor, ctx: torch.Tensor, tgt: torch.Tensor
+                ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """z_ctx (B, Nc, L*D) at indices ctx (B, Nc) -> predictions at tgt (B, Nt, L*D), and at ctx (or None)."""
         b, m = tgt.shape
         x_ctx = self.tower.add_pos(self.embed(z_ctx), ctx)
         x_tgt = self.tower.add_pos(self.mask_token.expand(b, m, -1), tgt)
         x, _ = self.tower.run(torch.cat([x_ctx, x_tgt], dim=1), torch.cat([ctx, tgt], dim=1))
-        return self.proj(x[:, -m:])
+        on_ctx = self.proj_context(x[:, :-m]) if self.proj_context is not None else None
+        return self.proj(x[:, -m:]), on_ctx
 
 
-def _init_weights(m: nn.Module) -> None:
-    if isinstance(m, nn.Linear):
+def _init_weights(m: nn.Module, conv: bool = False) -> None:
+    if isinstance(m, nn.Linear) or (conv and isinstance(m, nn.Conv3d)):
         nn.init.trunc_normal_(m.weight, std=0.02)
         if m.bias is not None:
             nn.init.zeros_(m.bias)
@@ -142,5 +166,16 @@ def _init_weights(m: nn.Module) -> None:
         nn.init.zeros_(m.bias)
 
 
-def build_models(cfg: ModelCfg) -> tuple[VideoViT, Predictor]:
-    return VideoViT(cfg), Predictor(cfg)
+def _initialise(module: nn.Module, tower: _Tower, kind: str) -> None:
+    """The released V-JEPA init (`_init_weights` + `_rescale_blocks`), or the former plain one."""
+    released = kind == "released"
+    module.apply(lambda m: _init_weights(m, conv=released))
+    if released:
+        with torch.no_grad():
+            for layer, blk in enumerate(tower.blocks, start=1):
+                blk.attn.proj.weight.div_(math.sqrt(2.0 * layer))
+                blk.mlp.fc2.weight.div_(math.sqrt(2.0 * layer))
+
+
+def build_models(cfg: ModelCfg, context: bool = False) -> tuple[VideoViT, Predictor]:
+    return VideoViT(cfg), Predictor(cfg, context)

@@ -12,14 +12,16 @@ Adding an objective = one registered function + one params.yaml row.
 
 Modules: `terms` (parameter-free mixed-regime terms and InfoNCE), `heads`
 (objectives with heads: ld, ac, hamiltonian, pixel_recon), `single` (kinematic
-family, velgate, SIGReg); shared helpers in `common`.
+family, velgate, SIGReg), `recipe` (profile-level regularisers such as `vc`, which a profile adds
+to every variant); shared helpers in `common`.
 """
 
-from jepa.objectives.registry import OBJECTIVES, AuxContext, Objective, build_objectives, register
+from jepa.objectives.registry import OBJECTIVES, AuxContext, Objective, apply_objectives, build_objectives, register
 
 # Importing the modules registers their objectives.
 from jepa.objectives import heads as _heads  # noqa: F401,E402
+from jepa.objectives import recipe as _recipe  # noqa: F401,E402
 from jepa.objectives import single as _single  # noqa: F401,E402
 from jepa.objectives import terms as _terms  # noqa: F401,E402
 
-__all__ = ["OBJECTIVES", "AuxContext", "Objective", "build_objectives", "register"]
+__all__ = ["OBJECTIVES", "AuxContext", "Objective", "apply_objectives", "build_objectives", "register"]

@@ -174,7 +174,7 @@ class PixelRecon(Objective):
         self.weight, self.normalize = weight, normalize
         self.tubelet, self.patch = model.tubelet, model.patch
         out = 3 * model.tubelet * model.patch * model.patch
-        self.decoder = nn.Linear(model.embed_dim, out) if hidden == 0 else mlp(model.embed_dim, hidden, out)
+        self.decoder = nn.Linear(model.target_dim, out) if hidden == 0 else mlp(model.target_dim, hidden, out)
 
     def forward(self, ctx: AuxContext) -> dict[str, torch.Tensor]:
         with torch.no_grad():

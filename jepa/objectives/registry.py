@@ -14,7 +14,10 @@ from jepa.config import ConfigError
 
 @dataclass
 class AuxContext:
-    """What one training step exposes to auxiliary objectives.
+    """What one training step exposes to auxiliary objectives, for one mask pair.
+
+    A step builds one context per mask pair (mask generator); `apply_objectives` averages each
+    objective's terms over them, or hands the whole list to an objective with `joint_pairs = True`.
 
     Token features live on the full grid, shaped (B, T', S, Da) with S = H'*W'
     spatial positions; `z_valid` says where the context encoder actually saw
@@ -25,8 +28,8 @@ class AuxContext:
     z: torch.Tensor          # (B, T', S, Da) context-encoder features (hierarchical or final), zero where masked
     z_valid: torch.Tensor    # (B, T', S) bool
     h: torch.Tensor          # (B, T', S, Da) target features; detached unless the variant turns EMA off
-    pred: torch.Tensor       # (B, Nt, D) predictor outputs at target tokens
-    target: torch.Tensor     # (B, Nt, D) layer-normed target tokens at those positions
+    pred: torch.Tensor       # (B, Nt, Dt) predictor outputs at target tokens (Dt = ModelCfg.target_dim)
+    target: torch.Tensor     # (B, Nt, Dt) layer-normed target tokens (each level on its own) at those positions
     tgt_idx: torch.Tensor    # (B, Nt) flat token indices of the targets
     clip: torch.Tensor       # (B, C, T, H, W) the normalized input clip
     is_image: torch.Tensor   # (B,) bool: clip is one image repeated over the clip's frames
@@ -34,6 +37,7 @@ class AuxContext:
     tubelet: int
     patch: int
     skip_images: bool = False  # treat image clips as unseen (an objective's `skip_images` switch sets it)
+    z_tokens: torch.Tensor | None = None  # (B, Nc, D) the context encoder's final-level tokens of this mask pair
 
     @property
     def pred_err(self) -> torch.Tensor:
@@ -82,6 +86,7 @@ class _FunctionObjective(Objective):
     def __init__(self, fn: Callable[..., dict[str, torch.Tensor]], dim: int, **kwargs: Any):
         super().__init__(dim)
         self.fn, self.kwargs = fn, kwargs
+        self.joint_pairs = getattr(fn, "joint_pairs", False)
 
     def forward(self, ctx: AuxContext) -> dict[str, torch.Tensor]:
         return self.fn(ctx, **self.kwargs)
@@ -153,3 +158,24 @@ def build_objectives(terms: dict[str, dict[str, Any]], dim: int, where: str = "t
             raise ConfigError(f"{where}.{key}: {err}") from None
         out[key].skip_images = skip_images
     return out
+
+
+def apply_objectives(objectives: nn.ModuleDict, ctxs: list[AuxContext]) -> dict[str, torch.Tensor]:
+    """Every objective's terms for one step with one AuxContext per mask pair.
+
+    An objective with `joint_pairs = True` (one that pools the pairs itself, e.g. over all their
+    context tokens) is called once with the list; any other is called once per pair and each term
+    it returns is averaged over the pairs that returned it, as the released code averages its
+    auxiliary terms over the mask generators.
+    """
+    terms: dict[str, torch.Tensor] = {}
+    for objective in objectives.values():
+        if getattr(objective, "joint_pairs", False):
+            terms.update(objective(ctxs))
+            continue
+        per_pair: dict[str, list[torch.Tensor]] = {}
+        for ctx in ctxs:
+            for name, value in objective(ctx).items():
+                per_pair.setdefault(name, []).append(value)
+        terms.update({name: sum(values) / len(values) for name, values in per_pair.items()})
+    return terms
