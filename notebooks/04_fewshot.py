@@ -34,7 +34,7 @@ runs, contrasts = RQ.summarize(question, per_episode)
 reports = paths.root() / "reports"
 write_text(reports / f"{rq}.csv", contrasts.to_csv(index=False))
 write_text(reports / f"{rq}_runs.csv", runs.to_csv(index=False))
-write_text(reports / f"{rq}.md", RQ.markdown(question, runs, contrasts, name))
+write_text(reports / f"{rq}.md", RQ.markdown(question, runs, contrasts, name, real=prof.data.source == "real"))
 contrasts
 
 # %%
