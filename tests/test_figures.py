@@ -125,3 +125,9 @@ def test_claims_stage_writes_the_figures_and_lists_them_in_the_report(tmp_path, 
         for ext in (".png", ".svg"):
             assert (tmp_path / "reports" / "figures" / f"{key}{ext}").stat().st_size > 1000
         assert f"![{key}](figures/{key}.png)\n\n*{caption}*" in text
+
+
+def test_claims_figure_without_evaluated_claims_says_so():
+    fig = figures.claim_deltas(pd.DataFrame(columns=["verdict", "reproduced_mean_pp", "ci95_pp", "paper_value_pp"]))
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert texts and "no claim evaluated" in texts[0]
