@@ -334,6 +334,44 @@ def _format_error(err: ValidationError, source: Path) -> str:
     return "\n".join(lines)
 
 
+def _merged(base: dict, overrides: dict) -> dict:
+    """`base` with `overrides` laid over it, section by section (lists and scalars replace)."""
+    out = dict(base)
+    for key, value in overrides.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def resolve_profiles(profiles: dict[str, Any], source: str | Path = "params.yaml") -> dict[str, Any]:
+    """Expand `base: NAME` profiles into full ones: the base profile with the profile's own keys laid over it.
+
+    A derived profile (e.g. paper_mini = paper at CPU sizes) thus follows every later change of its
+    base's recipe; only the keys it names differ. Bases may chain; a missing base or a cycle is an error.
+    """
+    resolved: dict[str, Any] = {}
+
+    def resolve(name: str, chain: tuple[str, ...]) -> Any:
+        if name in resolved:
+            return resolved[name]
+        raw = profiles[name]
+        if not isinstance(raw, dict) or "base" not in raw:
+            resolved[name] = raw
+            return raw
+        base = raw["base"]
+        if base not in profiles:
+            raise ConfigError(f"{source}: profiles.{name}.base: unknown profile {base!r}; known: {sorted(profiles)}")
+        if base in chain:
+            raise ConfigError(f"{source}: profiles.{name}.base: cycle {' -> '.join(chain + (name, base))}")
+        parent = resolve(base, chain + (name,))
+        own = {k: v for k, v in raw.items() if k != "base"}
+        resolved[name] = _merged(parent, own) if isinstance(parent, dict) else own
+        return resolved[name]
+
+    for name in profiles:
+        resolve(name, ())
+    return resolved
+
+
 def load_params(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Params:
     """Read and validate params.yaml (the project root's by default); `overrides` replaces top-level keys."""
     path = Path(path) if path else project_root() / "params.yaml"
@@ -341,6 +379,8 @@ def load_params(path: str | Path | None = None, overrides: dict[str, Any] | None
         raise ConfigError(f"{path}: params file not found")
     raw = yaml.safe_load(path.read_text()) or {}
     raw.update(overrides or {})
+    if isinstance(raw.get("profiles"), dict):
+        raw["profiles"] = resolve_profiles(raw["profiles"], path)
     try:
         return Params.model_validate(raw)
     except ValidationError as err:

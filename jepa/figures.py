@@ -59,6 +59,12 @@ def clip_examples(sets: dict[str, object], n_examples: int = 3, n_frames: int = 
 def claim_deltas(claims: pd.DataFrame):
     """Reproduced effect (mean, 95% CI over seeds) beside the paper's value, one row per claim."""
     df = claims.reset_index(drop=True)
+    if df.empty:  # e.g. a first run of the baselines only: no variant to compare yet, the stage still has its figure
+        fig, ax = plt.subplots(figsize=(8, 1.5))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "Claims: no claim evaluated\nits variants are not in `run` of params.yaml", ha="center",
+                va="center")
+        return fig
     fig, ax = plt.subplots(figsize=(7.5, 0.6 * len(df) + 1.4))
     y = np.arange(len(df))
     for i, row in df.iterrows():

@@ -225,10 +225,17 @@ def floor_reading(runs: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def markdown(question: Question, runs: pd.DataFrame, contrasts: pd.DataFrame, profile: str) -> str:
+def markdown(question: Question, runs: pd.DataFrame, contrasts: pd.DataFrame, profile: str,
+             real: bool = False) -> str:
     floors_note = ("Synthetic default: the few-shot test classes are held-out procedural action classes that no "
                    "pretraining source generates (checked before scoring); they test the direction of an effect, "
                    "not EPIC-KITCHENS-100 or Kinetics-100 numbers.")
+    if real:
+        from jepa.data.real_eval import REAL_FEWSHOT_SETS
+
+        floors_note = (f"Real data (`{REAL_FEWSHOT_SETS[question.fewshot_set]}`): at most 20 clips of every few-shot "
+                       "test class, decoded with the evaluation protocol (uniform frames, centre crop); unreadable "
+                       "files are skipped and listed in the set's frame-cache manifest.")
     return "\n".join([
         f"# {question.name.upper()} (profile `{profile}`)",
         "",

@@ -33,7 +33,7 @@ per_episode = RQ.score(question, params, prof, n_episodes=episodes)
 runs, contrasts = RQ.summarize(question, per_episode)
 write_text(paths.rq_table(rq), contrasts.to_csv(index=False))
 write_text(paths.rq_runs_table(rq), runs.to_csv(index=False))
-write_text(paths.rq_page(rq), RQ.markdown(question, runs, contrasts, name))
+write_text(paths.rq_page(rq), RQ.markdown(question, runs, contrasts, name, real=prof.data.source == "real"))
 contrasts
 
 # %%

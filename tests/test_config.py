@@ -72,3 +72,30 @@ def test_full_sweep_overrides_list_every_variant_of_each_regime():
     # the overrides must validate as a run list
     load_params(overrides={"run": {"single": args["run.single"].strip("[]").split(","),
                                    "mixed": args["run.mixed"].strip("[]").split(","), "seeds": [0]}})
+
+
+def test_paper_mini_is_paper_at_cpu_sizes_and_follows_its_changes(tmp_path):
+    params = load_params()
+    paper, mini = params.profiles["paper"], params.profiles["paper_mini"]
+    assert mini.data.source == "real" and mini.mask == paper.mask and mini.probe.protocol == paper.probe.protocol
+    assert (mini.model.pos_embed, mini.train.schedule, mini.train.ema) == ("rope", "flat", paper.train.ema)
+    assert (mini.model.embed_dim, mini.model.frames, mini.train.steps) == (48, 4, 4)
+    assert mini.model.tubelet == paper.model.tubelet and mini.train.lr == paper.train.lr
+
+    def change_paper(raw):  # a later change of the paper recipe reaches paper_mini; its own keys stay
+        raw["profiles"]["paper"]["train"].update(weight_decay=0.1, steps=99)
+        raw["profiles"]["paper"]["mask"]["blocks"][0]["num_blocks"] = 4
+
+    changed = load_params(_write(tmp_path, change_paper)).profiles["paper_mini"]
+    assert changed.train.weight_decay == 0.1 and changed.train.steps == 4
+    assert [b.num_blocks for b in changed.mask.blocks] == [4, 2]
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda r: r["profiles"]["paper_mini"].update(base="papr"), r"profiles.paper_mini.base: unknown profile 'papr'"),
+    (lambda r: r["profiles"]["paper"].update(base="paper_mini"), r"profiles.paper_mini.base: cycle paper -> paper_mini -> paper"),
+    (lambda r: r["profiles"]["paper_mini"]["model"].update(img_size=30), "not a multiple of patch"),
+])
+def test_profile_inheritance_errors_name_the_key(tmp_path, mutate, message):
+    with pytest.raises(ConfigError, match=message):
+        load_params(_write(tmp_path, mutate))

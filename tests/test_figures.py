@@ -154,3 +154,9 @@ def test_metrics_view_is_one_stage_kind_screen_wide(tmp_path, monkeypatch, capsy
     assert "reports/metrics/floors: no metrics files yet" in capsys.readouterr().err
     with pytest.raises(ValueError, match="expected one of pretrain, probe, floors"):
         report.metrics_table("claims")
+
+
+def test_claims_figure_without_evaluated_claims_says_so():
+    fig = figures.claim_deltas(pd.DataFrame(columns=["verdict", "reproduced_mean_pp", "ci95_pp", "paper_value_pp"]))
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert texts and "no claim evaluated" in texts[0]

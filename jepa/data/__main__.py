@@ -1,5 +1,6 @@
 """`python -m jepa.data index --dataset NAME --root DIR --out FILE.csv [--split ...]`
 `python -m jepa.data cache --index FILE.csv --out DIR --frames 8 --size 32 [--sampling ...]`
+`python -m jepa.data fixture --out DIR [--overwrite]`  (tiny official-format datasets for a dry run)
 
 Builds a normalized clip index (see jepa.data.indexes) from a dataset's official
 annotations, writes it atomically (a crashed or interrupted run never leaves a half-written
@@ -79,7 +80,27 @@ def _parser() -> argparse.ArgumentParser:
     cache.add_argument("--max-bad-fraction", type=float, default=0.01, help="stop when more of the index is bad")
     cache.add_argument("--workers", type=int, default=1, help="decoding processes")
     cache.add_argument("--shard-size", type=int, default=256, help="clips per .npy shard")
+    fixture = commands.add_parser("fixture", help="write tiny datasets in every official layout (a dry run)")
+    fixture.add_argument("--out", required=True, help="folder to hold ucf101/, ssv2/, ... (e.g. data/fixture)")
+    fixture.add_argument("--overwrite", action="store_true", help="write into a non-empty folder")
     return parser
+
+
+def fixture_main(args: argparse.Namespace) -> int:
+    """Write the fixture datasets and print what each holds."""
+    from jepa.data.fixtures import build
+
+    try:
+        written = build(args.out, overwrite=args.overwrite)
+    except (FileExistsError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.out}")
+    for name, info in written.items():
+        splits = ", ".join(f"{split} {count}" for split, count in info["splits"].items())
+        print(f"  {name:<12} {info['classes']} classes; listed clips: {splits}; corrupt {len(info['corrupt'])}, "
+              f"missing {len(info['missing'])}")
+    return 0
 
 
 def cache_main(args: argparse.Namespace) -> int:
@@ -108,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "cache":
         return cache_main(args)
+    if args.command == "fixture":
+        return fixture_main(args)
     options = {key: getattr(args, key) for key in ("splits", "fold", "split_dir", "split_file", "class_list",
                                                    "segment_unit")}
     accepted = inspect.signature(READERS[args.dataset]).parameters
