@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -24,17 +22,9 @@ from jepa.data.indexes import READERS, SPLITS, DatasetFormatError, read_index
 
 def write_index_atomically(df: pd.DataFrame, out: str | Path) -> Path:
     """Write CSV to a temporary file next to `out`, then rename it over `out` in one step."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(handle, "w", newline="", encoding="utf-8") as stream:
-            df.to_csv(stream, index=False)
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return out
+    from jepa.io import atomic_write
+
+    return atomic_write(out, lambda tmp: df.to_csv(tmp, index=False, encoding="utf-8"))
 
 
 def summary(df: pd.DataFrame, top: int = 10) -> str:
