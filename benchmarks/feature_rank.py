@@ -18,7 +18,7 @@ import pandas as pd
 import torch
 
 from jepa import eval_data, evaluate
-from jepa.config import BENCHMARKS, ModelCfg
+from jepa.config import BENCHMARKS
 from jepa.paths import root
 
 
@@ -36,7 +36,7 @@ def main() -> None:
     for enc_path in sorted(work.glob("runs/*/s*/encoder.pt")):
         trial, seed = enc_path.parts[-3].rsplit("-", 1)[0], int(enc_path.parts[-2][1:])
         pretrained = evaluate.load_encoder(enc_path)
-        model_cfg = ModelCfg(**torch.load(enc_path, map_location="cpu", weights_only=False)["model_cfg"])
+        model_cfg = pretrained.cfg
         init = evaluate.random_encoder(model_cfg, seed)
         eval_dirs = sorted(work.glob(f"eval-{model_cfg.frames}x{model_cfg.img_size}-*"))
         if not eval_dirs:

@@ -19,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", default=None, help="profile name (default: params.yaml's `profile`)")
     p.add_argument("--out", default=None, help="run folder (default: runs/REGIME/VARIANT/sSEED)")
     p.add_argument("--live", default=None, help="dvclive folder (default: reports/live/RUN_ID)")
+    p.add_argument("--checkpoints", default=None,
+                   help="folder of last.pt (default: --out if given, else checkpoints/RUN_ID/CONFIG_HASH as in dvc repro)")
     sub.add_parser("sweep-args", help="print `dvc exp run` overrides that list every variant in both regimes")
     args = parser.parse_args(argv)
     if args.command == "sweep-args":
@@ -27,16 +29,18 @@ def main(argv: list[str] | None = None) -> int:
 
     from jepa import paths
     from jepa.config import load_run
-    from jepa.train import pretrain
+    from jepa.train import CheckpointError, config_hash, pretrain
 
     try:
         cfg = load_run(args.regime, args.variant, args.seed, args.profile)
-    except ConfigError as err:
+        out = args.out or paths.run_dir(args.regime, args.variant, args.seed)
+        live = args.live or paths.live_dir(args.regime, args.variant, args.seed)
+        ckpt = args.checkpoints or args.out or paths.checkpoint_dir(args.regime, args.variant, args.seed,
+                                                                    config_hash(cfg))
+        summary = pretrain(cfg, out, live, ckpt_dir=ckpt)
+    except (ConfigError, CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    out = args.out or paths.run_dir(args.regime, args.variant, args.seed)
-    live = args.live or paths.live_dir(args.regime, args.variant, args.seed)
-    summary = pretrain(cfg, out, live)
     print(summary)
     return 0
 

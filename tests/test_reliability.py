@@ -36,7 +36,7 @@ def _cli(root: Path, *extra: str, launcher=(sys.executable, "-m", "jepa.cli")):
 
 
 def _weights(root: Path) -> dict:
-    return torch.load(root / "run" / "encoder.pt", weights_only=False)["encoder"]
+    return torch.load(root / "run" / "encoder.pt", weights_only=True)["encoder"]
 
 
 @pytest.mark.slow
@@ -54,7 +54,7 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path):
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    killed_at = torch.load(crashed / "run" / "last.pt", weights_only=False)["step"]
+    killed_at = torch.load(crashed / "run" / "last.pt", weights_only=True)["step"]
     assert 0 < killed_at < 60 and not (crashed / "run" / "encoder.pt").exists()
     subprocess.run(cmd, cwd=crashed, env=env, check=True, capture_output=True)  # same command resumes
     a, b = _weights(ref), _weights(crashed)
