@@ -189,6 +189,8 @@ def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = 
             raise CheckpointError(f"{ckpt_path}: does not fit this run's model ({str(err).splitlines()[0]}); "
                                   "delete it to train from step 0") from None
         start, history = state["step"], list(state.get("history", []))
+        if rank == 0:
+            print(f"resuming {cfg.run_id} from {ckpt_path} at step {start}", flush=True)
     ddp = nn.parallel.DistributedDataParallel(model, find_unused_parameters=True) if world > 1 else model
     masks = MaskGenerator(cfg.profile.mask, cfg.profile.model, cfg.variant.guidance, cfg.variant.future)
     stream = (stream_fn or partial(default_stream, cfg))(start, rank, world)

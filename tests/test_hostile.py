@@ -416,3 +416,41 @@ def test_utf8_bom_is_accepted_and_other_bytes_name_file_and_line(tmp_path):
     assert "trainlist01.txt, line 2: byte 0xe9 at column 8 is not UTF-8" in msg
     split.write_bytes(b"verb_class,split\n0,tr\xffain\n")
     assert "verbs.csv, line 2: byte 0xff" in _index_error(read_epic_verb_split, split)
+
+
+# ----------------------------------------------------------------------------- notebooks
+
+
+def test_notebook_error_filter_keeps_one_line_for_user_mistakes():
+    import io
+
+    from jepa.notebook_errors import run
+
+    user = ["[papermill] Executing cell 2\n", "Traceback (most recent call last):\n", '  File "x.py", line 3\n',
+            "papermill.exceptions.PapermillExecutionError: \n", "\x1b[0;31mConfigError\x1b[0m: params.yaml: invalid "
+            "configuration\n", "  variants.fwm.terms: must be non-negative\n", "\n"]
+    out = io.StringIO()
+    run(user, out)
+    assert out.getvalue() == ("[papermill] Executing cell 2\nerror: params.yaml: invalid configuration\n"
+                              "  variants.fwm.terms: must be non-negative\n")
+    crash = ["Traceback (most recent call last):\n", "ZeroDivisionError: division by zero\n"]
+    out = io.StringIO()
+    run(crash, out)
+    assert out.getvalue() == "".join(crash)  # a bug keeps its traceback
+
+
+@pytest.mark.slow
+def test_pretrain_notebook_reports_a_bad_checkpoint_in_one_line(tmp_path):
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "dvc.yaml").write_text("stages: {}\n")
+    (root / "params.yaml").write_text((REPO / "params.yaml").read_text().replace("profile: tiny", "profile: smoke", 1))
+    cfg = _smoke()
+    ckpt = root / "checkpoints" / cfg.run_id / config_hash(cfg) / "last.pt"
+    ckpt.parent.mkdir(parents=True)
+    ckpt.write_bytes(b"")
+    env = os.environ | {"PYTHONPATH": str(REPO), "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    out = subprocess.run([str(REPO / "scripts" / "run-notebook"), str(REPO / "notebooks" / "02_pretrain.py"),
+                          str(root / "out.ipynb")], cwd=root, env=env, capture_output=True, text=True)
+    assert out.returncode != 0
+    assert f"error: {ckpt}: empty file" in out.stderr and "Traceback" not in out.stderr, out.stderr[-3000:]
