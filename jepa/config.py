@@ -148,6 +148,14 @@ class TrainCfg(Strict):
     vc_std: Float = Field(0.0, ge=0)
     vc_cov: Float = Field(0.0, ge=0)
 
+    @model_validator(mode="after")
+    def _unit_ranges(self) -> "TrainCfg":
+        if not all(0 <= b < 1 for b in self.betas):
+            raise ValueError(f"betas must lie in [0, 1), got {self.betas}")
+        if not all(0 <= m <= 1 for m in self.ema):
+            raise ValueError(f"ema momenta must lie in [0, 1], got {self.ema}")
+        return self
+
 
 class DataCfg(Strict):
     source: Literal["synthetic", "real"] = "synthetic"
@@ -155,7 +163,13 @@ class DataCfg(Strict):
     eval_train: Int = Field(gt=0)
     eval_val: Int = Field(gt=0)
     synthetic_motion_clips: Int = Field(200, gt=0)
-    mixed_weights: dict[str, Float] = {"ucf_like": 0.2, "ssv2_like": 0.6, "image_like": 0.2}
+    mixed_weights: dict[str, Annotated[Float, Field(ge=0)]] = {"ucf_like": 0.2, "ssv2_like": 0.6, "image_like": 0.2}
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> "DataCfg":
+        if self.mixed_weights and not sum(self.mixed_weights.values()) > 0:
+            raise ValueError(f"mixed_weights must have a positive sum, got {self.mixed_weights}")
+        return self
 
 
 class ProbeCfg(Strict):
@@ -228,7 +242,16 @@ class VariantCfg(Strict):
 class RunList(Strict):
     single: list[str]
     mixed: list[str]
-    seeds: list[Int]
+    seeds: list[Annotated[Int, Field(ge=0)]]
+
+    @model_validator(mode="after")
+    def _once(self) -> "RunList":
+        for key in ("single", "mixed", "seeds"):
+            values = getattr(self, key)
+            repeated = sorted({v for v in values if values.count(v) > 1})
+            if repeated:
+                raise ValueError(f"{key}: {repeated} listed more than once (each names one DVC stage)")
+        return self
 
 
 class TrialCfg(Strict):
@@ -255,6 +278,10 @@ class CalibrationCfg(Strict):
 
     @model_validator(mode="after")
     def _known(self) -> "CalibrationCfg":
+        for name in self.trials:
+            if not VARIANT_NAME.match(name) or ".." in name:
+                raise ValueError(f"trials: key {name!r} is not a plain name (letters, digits, _ . -; no path "
+                                 "separators or '..'): it names the trial's run folder and result file")
         unknown = [f for f in self.finalists + [self.adopted] * bool(self.adopted) if f not in self.trials]
         if unknown:
             raise ValueError(f"finalists/adopted {unknown} are not trials; known: {sorted(self.trials)}")

@@ -294,6 +294,9 @@ def load_checkpoint(path: Path, cfg: RunConfig, device="cpu") -> dict:
     state = torch_load(path, fix, map_location=device, error=CheckpointError)
     if not isinstance(state, dict) or not {"model", "opt", "step"} <= state.keys():
         raise CheckpointError(f"{path}: not a training checkpoint (no model/opt/step entries); {fix}")
+    step = state["step"]
+    if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= cfg.profile.train.steps:
+        raise CheckpointError(f"{path}: step {step!r} is not a step of this run (0..{cfg.profile.train.steps}); {fix}")
     theirs = (state.get("run_id"), state.get("config_hash"))
     ours = (cfg.run_id, config_hash(cfg))
     if theirs != ours:

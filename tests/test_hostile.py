@@ -481,3 +481,73 @@ def test_one_variant_per_regime_still_writes_every_declared_report(tmp_path, mon
     missing = [o for o in declared if not o.startswith("reports/runs/") and not (tmp_path / o).exists()]
     assert missing == []
     assert "not run" in (tmp_path / "reports" / "claims.md").read_text()
+
+
+def test_calibration_trial_key_must_be_a_plain_name(tmp_path):
+    path = _mutated(tmp_path, lambda raw: raw["calibration"]["trials"].update({"../../x": {"note": "x"}}))
+    with pytest.raises(ConfigError, match=r"trials: key '\.\./\.\./x' is not a plain name"):
+        load_params(path)
+
+
+@pytest.mark.parametrize("where,value,expected", [
+    (("run", "seeds"), [0, 0], r"seeds: \[0\] listed more than once"),
+    (("run", "single"), ["baseline", "baseline"], r"single: \['baseline'\] listed more than once"),
+    (("run", "seeds"), [-1], "greater than or equal to 0"),
+    (("profiles", "smoke", "data", "mixed_weights"), {"ucf_like": -1.0, "ssv2_like": 2.0}, "greater than or equal"),
+    (("profiles", "smoke", "data", "mixed_weights"), {"ucf_like": 0.0}, "positive sum"),
+    (("profiles", "smoke", "train", "ema"), [0.998, 1.5], r"ema momenta must lie in \[0, 1\]"),
+    (("profiles", "smoke", "train", "betas"), [0.9, 1.0], r"betas must lie in \[0, 1\)"),
+])
+def test_lists_weights_and_momenta_are_range_checked(tmp_path, where, value, expected):
+    def mutate(raw):
+        node = raw
+        for key in where[:-1]:
+            node = node[key]
+        node[where[-1]] = value
+
+    with pytest.raises(ConfigError, match=expected):
+        load_params(_mutated(tmp_path, mutate))
+
+
+def _data_cli(*args):
+    env = os.environ | {"PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-m", "jepa.data", *args], capture_output=True, text=True, env=env)
+
+
+def test_index_cli_never_overwrites_a_file_that_is_not_an_index(tmp_path):
+    root = _ucf(tmp_path, "YoYo/v_YoYo_g01_c01.avi 2\n")
+    mine = tmp_path / "notes.csv"
+    mine.write_text("name,grade\nada,1\n")
+    for out in (mine, tmp_path):
+        done = _data_cli("index", "--dataset", "ucf101", "--root", str(root), "--out", str(out), "--split", "train")
+        assert done.returncode == 2 and "Traceback" not in done.stderr and str(out) in done.stderr, done.stderr
+    assert mine.read_text() == "name,grade\nada,1\n"
+    index = tmp_path / "ucf.csv"
+    for _ in range(2):  # an earlier index is replaced
+        assert _data_cli("index", "--dataset", "ucf101", "--root", str(root), "--out", str(index)).returncode == 0
+
+
+def test_cache_cli_names_an_index_without_its_columns(tmp_path):
+    bad = tmp_path / "index.csv"
+    bad.write_text("file,class\na.mp4,0\n")
+    done = _data_cli("cache", "--index", str(bad), "--out", str(tmp_path / "c"), "--frames", "4", "--size", "16")
+    assert done.returncode == 2 and "columns ['path', 'label'] missing" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "c").exists()
+
+
+@pytest.mark.parametrize("step", [-1, 7, 2.5, True])
+def test_checkpoint_step_outside_the_run_is_refused(tmp_path, step):
+    cfg = _smoke()  # 6 steps
+    pretrain(cfg, tmp_path / "run", stream_fn=random_stream(cfg), progress=False, stop_after=3)
+    state = torch.load(tmp_path / "run" / "last.pt", weights_only=True)
+    torch.save({**state, "step": step}, tmp_path / "run" / "last.pt")
+    with pytest.raises(CheckpointError, match=r"step .* is not a step of this run \(0\.\.6\)"):
+        pretrain(cfg, tmp_path / "run", stream_fn=random_stream(cfg), progress=False)
+
+
+def test_last_pt_that_is_a_folder_is_one_line(tmp_path):
+    cfg = _smoke()
+    (tmp_path / "run" / "last.pt").mkdir(parents=True)
+    with pytest.raises(CheckpointError) as err:
+        pretrain(cfg, tmp_path / "run", stream_fn=random_stream(cfg), progress=False)
+    assert str(tmp_path / "run" / "last.pt") in _one_line(err)

@@ -27,6 +27,20 @@ def write_index_atomically(df: pd.DataFrame, out: str | Path) -> Path:
     return atomic_write(out, lambda tmp: df.to_csv(tmp, index=False, encoding="utf-8"))
 
 
+def _index_target(out: str | Path) -> Path:
+    """`out` may be absent or an earlier index (its header starts with `path,label`); anything else is the user's."""
+    out = Path(out)
+    if out.is_dir():
+        raise IsADirectoryError(f"{out}: is a folder; pass a file name for the index CSV")
+    if out.exists():
+        with open(out, "rb") as handle:
+            head = handle.read(64)
+        if not head.lstrip(b"\xef\xbb\xbf").startswith(b"path,label"):
+            raise FileExistsError(f"{out}: exists and is not a clip index (no path,label header); pass another "
+                                  "--out or remove it")
+    return out
+
+
 def summary(df: pd.DataFrame, top: int = 10) -> str:
     """Counts per split, then the `top` largest classes with their per-split counts."""
     lines = [f"{len(df)} clips, {df['label'].nunique()} classes"]
@@ -79,6 +93,10 @@ def cache_main(args: argparse.Namespace) -> int:
 
     try:
         df = pd.read_csv(args.index)
+        lacking = [column for column in ("path", "label", *(["split"] if args.split else [])) if column not in df.columns]
+        if lacking:
+            raise ValueError(f"{args.index}: columns {lacking} missing; expected an index CSV written by "
+                             "`python -m jepa.data index`")
         if args.split:
             df = df[df["split"] == args.split].reset_index(drop=True)
         spec = ClipSpec(args.frames, args.size, args.sampling, args.stride, args.fps)
@@ -115,7 +133,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {args.dataset} under {args.root} gave no clips for split {args.splits or 'all'}",
               file=sys.stderr)
         return 2
-    out = write_index_atomically(df, args.out)
+    try:
+        out = write_index_atomically(df, _index_target(args.out))
+    except OSError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(f"wrote {out}")
     missing = df.attrs.get("missing_videos")
     if missing:
