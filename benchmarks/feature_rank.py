@@ -19,6 +19,7 @@ import torch
 
 from jepa import eval_data, evaluate
 from jepa.config import BENCHMARKS
+from jepa.io import write_text
 from jepa.paths import root
 
 
@@ -51,7 +52,7 @@ def main() -> None:
         print(trial, seed, flush=True)
     out = root() / "reports" / "benchmarks" / "feature_rank.csv"
     df = pd.DataFrame(rows)
-    df.to_csv(out, index=False, float_format="%.2f")
+    write_text(out, df.to_csv(index=False, float_format="%.2f"))
     print(df.groupby(["trial", "encoder"])[["tokens_erank", "pooled_erank"]].mean().round(1).to_string())
     print(f"wrote {out}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from jepa.config import ConfigError
 
@@ -34,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = load_run(args.regime, args.variant, args.seed, args.profile)
         out = args.out or paths.run_dir(args.regime, args.variant, args.seed)
+        if Path(out).exists() and not Path(out).is_dir():
+            raise ConfigError(f"--out {out}: exists and is not a folder; pass a run folder")
         live = args.live or paths.live_dir(args.regime, args.variant, args.seed)
         ckpt = args.checkpoints or args.out or paths.checkpoint_dir(args.regime, args.variant, args.seed,
                                                                     config_hash(cfg))

@@ -633,7 +633,9 @@ def write_epic_verb_split(path: str | Path, split: Mapping[int, str]) -> Path:
     """Write a verb split as CSV `verb_class,split` (one verb a line, sorted by id)."""
     path = Path(path)
     lines = ["verb_class,split"] + [f"{verb},{split[verb]}" for verb in sorted(split)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    from jepa.io import write_text
+
+    write_text(path, "\n".join(lines) + "\n")
     return path
 
 
