@@ -551,3 +551,13 @@ def test_last_pt_that_is_a_folder_is_one_line(tmp_path):
     with pytest.raises(CheckpointError) as err:
         pretrain(cfg, tmp_path / "run", stream_fn=random_stream(cfg), progress=False)
     assert str(tmp_path / "run" / "last.pt") in _one_line(err)
+
+
+def test_pretrain_out_that_is_a_file_is_one_line(tmp_path):
+    mine = tmp_path / "notes.txt"
+    mine.write_text("keep")
+    env = os.environ | {"PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, "-m", "jepa.cli", "pretrain", "--regime", "single", "--variant", "baseline",
+                          "--profile", "smoke", "--out", str(mine)], cwd=REPO, env=env, capture_output=True, text=True)
+    assert out.returncode == 2 and f"--out {mine}: exists and is not a folder" in out.stderr
+    assert "Traceback" not in out.stderr and mine.read_text() == "keep"
