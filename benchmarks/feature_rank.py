@@ -18,7 +18,8 @@ import pandas as pd
 import torch
 
 from jepa import eval_data, evaluate
-from jepa.config import BENCHMARKS, ModelCfg
+from jepa.config import BENCHMARKS
+from jepa.io import write_text
 from jepa.paths import root
 
 
@@ -36,7 +37,7 @@ def main() -> None:
     for enc_path in sorted(work.glob("runs/*/s*/encoder.pt")):
         trial, seed = enc_path.parts[-3].rsplit("-", 1)[0], int(enc_path.parts[-2][1:])
         pretrained = evaluate.load_encoder(enc_path)
-        model_cfg = ModelCfg(**torch.load(enc_path, map_location="cpu", weights_only=False)["model_cfg"])
+        model_cfg = pretrained.cfg
         init = evaluate.random_encoder(model_cfg, seed)
         eval_dirs = sorted(work.glob(f"eval-{model_cfg.frames}x{model_cfg.img_size}-*"))
         if not eval_dirs:
@@ -51,7 +52,7 @@ def main() -> None:
         print(trial, seed, flush=True)
     out = root() / "reports" / "benchmarks" / "feature_rank.csv"
     df = pd.DataFrame(rows)
-    df.to_csv(out, index=False, float_format="%.2f")
+    write_text(out, df.to_csv(index=False, float_format="%.2f"))
     print(df.groupby(["trial", "encoder"])[["tokens_erank", "pooled_erank"]].mean().round(1).to_string())
     print(f"wrote {out}")
 

@@ -27,6 +27,7 @@ import seaborn as sns  # noqa: E402
 import torch  # noqa: E402
 
 from jepa.fewshot import evaluate_fewshot, sample_episodes  # noqa: E402
+from jepa.io import atomic_write, write_text  # noqa: E402
 
 N_CLASSES, PER_CLASS, DIM = 100, 50, 768
 N_WAY, Q_QUERY = 5, 15
@@ -70,7 +71,7 @@ def run(out_dir: Path) -> pd.DataFrame:
     table = table[["n_episodes", "n_way", "k_shot", "q_query", "dim", "classifier", "seconds", "episodes_per_s"]]
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out_dir / "fewshot.csv", index=False, float_format="%.6g")
+    write_text(out_dir / "fewshot.csv", table.to_csv(index=False, float_format="%.6g"))
     plot(table[table["classifier"] == "prototype"], out_dir / "fewshot.png")
     return table
 
@@ -85,7 +86,7 @@ def plot(prototype: pd.DataFrame, path: Path) -> None:
     axis.set_ylim(bottom=0)
     axis.legend(title=None)
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
+    atomic_write(path, lambda tmp: figure.savefig(tmp, format="png", dpi=120))
     plt.close(figure)
 
 

@@ -24,6 +24,7 @@ import pandas as pd
 import torch
 
 from jepa.config import load_params, load_run
+from jepa.io import write_text
 from jepa.masks import MaskGenerator
 from jepa.train import JEPA, _ema_update, _param_groups
 
@@ -132,7 +133,7 @@ def main() -> None:
         old = pd.read_csv(out)
         df = pd.concat([old[~old.variant.isin(df.variant)], df]).set_index("variant").loc[
             [v for v in params.variants if v != "baseline" and v in set(old.variant) | set(df.variant)]].reset_index()
-    df.to_csv(out, index=False)
+    write_text(out, df.to_csv(index=False))
     print(f"wrote {out}")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from jepa.config import ConfigError
 
@@ -20,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", default=None, help="profile name (default: params.yaml's `profile`)")
     p.add_argument("--out", default=None, help="run folder (default: runs/REGIME/VARIANT/sSEED)")
     p.add_argument("--live", default=None, help="dvclive folder (default: reports/live/RUN_ID)")
+    p.add_argument("--checkpoints", default=None,
+                   help="folder of last.pt (default: --out if given, else checkpoints/RUN_ID/CONFIG_HASH as in dvc repro)")
     sub.add_parser("sweep-args", help="print `dvc exp run` overrides that list every variant in both regimes")
     mt = sub.add_parser("metrics", help="one stage kind's metrics as a screen-wide table (accuracies in %%)")
     mt.add_argument("kind", choices=["pretrain", "probe", "floors"])
@@ -43,16 +46,20 @@ def main(argv: list[str] | None = None) -> int:
 
     from jepa import paths
     from jepa.config import load_run
-    from jepa.train import pretrain
+    from jepa.train import CheckpointError, config_hash, pretrain
 
     try:
         cfg = load_run(args.regime, args.variant, args.seed, args.profile)
-    except ConfigError as err:
+        out = args.out or paths.run_dir(args.regime, args.variant, args.seed)
+        if Path(out).exists() and not Path(out).is_dir():
+            raise ConfigError(f"--out {out}: exists and is not a folder; pass a run folder")
+        live = args.live or paths.live_dir(args.regime, args.variant, args.seed)
+        ckpt = args.checkpoints or args.out or paths.checkpoint_dir(args.regime, args.variant, args.seed,
+                                                                    config_hash(cfg))
+        summary = pretrain(cfg, out, live, ckpt_dir=ckpt)
+    except (ConfigError, CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    out = args.out or paths.run_dir(args.regime, args.variant, args.seed)
-    live = args.live or paths.live_dir(args.regime, args.variant, args.seed)
-    summary = pretrain(cfg, out, live)
     print(summary)
     return 0
 

@@ -9,11 +9,13 @@ so that a typo fails in a second with the key path, not after an hour.
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AllowInfNan, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError, model_validator
 
 from jepa import paths
 from jepa.paths import project_root
@@ -32,6 +34,19 @@ class ConfigError(ValueError):
     """A params.yaml problem, reported with the key path that is wrong."""
 
 
+def _not_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got the boolean {value}")
+    return value
+
+
+# YAML reads `true` as a boolean and pydantic would take it for 1: numbers are numbers here.
+Int = StrictInt
+Float = Annotated[float, BeforeValidator(_not_bool), AllowInfNan(False)]
+# A variant key names folders (runs/REGIME/VARIANT/sSEED) and DVC stages: no path separators, no `..`.
+VARIANT_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -42,23 +57,23 @@ def hierarchy_levels(depth: int, n: int = 4) -> list[int]:
 
 
 class ModelCfg(Strict):
-    img_size: int = Field(gt=0)
-    frames: int = Field(gt=0)
-    patch: int = Field(gt=0)
-    tubelet: int = Field(gt=0)
-    embed_dim: int = Field(gt=0)
-    depth: int = Field(gt=0)
-    heads: int = Field(gt=0)
-    mlp_ratio: float = Field(4.0, gt=0)
-    pred_dim: int = Field(gt=0)
-    pred_depth: int = Field(gt=0)
-    pred_heads: int = Field(gt=0)
+    img_size: Int = Field(gt=0)
+    frames: Int = Field(gt=0)
+    patch: Int = Field(gt=0)
+    tubelet: Int = Field(gt=0)
+    embed_dim: Int = Field(gt=0)
+    depth: Int = Field(gt=0)
+    heads: Int = Field(gt=0)
+    mlp_ratio: Float = Field(4.0, gt=0)
+    pred_dim: Int = Field(gt=0)
+    pred_depth: Int = Field(gt=0)
+    pred_heads: Int = Field(gt=0)
     pos_embed: Literal["sincos", "learned", "rope"] = "sincos"
     grad_checkpointing: bool = False
     # Hierarchical levels: the encoder blocks whose outputs (each through its own learnable LayerNorm)
     # form the hierarchical features; None = every depth/4-th block (2, 5, 8, 11 for depth 12, as the
     # released code). The last level must be the final block (its norm is the encoder's output norm).
-    levels: list[int] | None = None
+    levels: list[Int] | None = None
     # What the predictor predicts: "all" levels concatenated (the released V-JEPA 2.1 target, L x D
     # wide, each level layer-normed on its own) or the "final" level only (an ablation).
     predict_levels: Literal["all", "final"] = "all"
@@ -109,10 +124,10 @@ class ModelCfg(Strict):
 class BlockSpec(Strict):
     """One V-JEPA multiblock mask generator: `num_blocks` boxes of the given scales."""
 
-    num_blocks: int = Field(gt=0)
-    spatial_scale: tuple[float, float]
-    temporal_scale: tuple[float, float] = (1.0, 1.0)
-    aspect_ratio: tuple[float, float] = (0.75, 1.5)
+    num_blocks: Int = Field(gt=0)
+    spatial_scale: tuple[Float, Float]
+    temporal_scale: tuple[Float, Float] = (1.0, 1.0)
+    aspect_ratio: tuple[Float, Float] = (0.75, 1.5)
     # uniform in aspect_ratio as released; log_uniform treats tall and wide boxes symmetrically
     aspect_sampling: Literal["uniform", "log_uniform"] = "uniform"
 
@@ -131,7 +146,7 @@ class BlockSpec(Strict):
 class MaskCfg(Strict):
     kind: Literal["multiblock", "random"]
     blocks: list[BlockSpec] = []
-    ratio: tuple[float, float] = (0.75, 0.9)
+    ratio: tuple[Float, Float] = (0.75, 0.9)
 
     @model_validator(mode="after")
     def _valid(self) -> "MaskCfg":
@@ -144,37 +159,41 @@ class MaskCfg(Strict):
 
 
 class TrainCfg(Strict):
-    steps: int = Field(gt=0)
-    batch_size: int = Field(gt=0)
-    lr: float = Field(gt=0)
-    start_lr: float = Field(ge=0)
-    final_lr: float = Field(ge=0)
-    warmup_steps: int = Field(ge=0)
+    steps: Int = Field(gt=0)
+    batch_size: Int = Field(gt=0)
+    lr: Float = Field(gt=0)
+    start_lr: Float = Field(ge=0)
+    final_lr: Float = Field(ge=0)
+    warmup_steps: Int = Field(ge=0)
     schedule: Literal["cosine", "flat"] = "cosine"
-    weight_decay: float = Field(ge=0)
-    betas: tuple[float, float] = (0.9, 0.999)
-    ema: tuple[float, float] = (0.998, 1.0)
-    grad_clip: float = Field(0.0, ge=0)
+    weight_decay: Float = Field(ge=0)
+    betas: tuple[Float, Float] = (0.9, 0.999)
+    ema: tuple[Float, Float] = (0.998, 1.0)
+    grad_clip: Float = Field(0.0, ge=0)
     amp: Literal["off", "bf16", "fp16"] = "off"
-    checkpoint_every: int = Field(gt=0)
-    log_every: int = Field(gt=0)
-    threads: int = Field(0, ge=0)
-    collapse_std: float = Field(0.01, ge=0)
+    checkpoint_every: Int = Field(gt=0)
+    log_every: Int = Field(gt=0)
+    threads: Int = Field(0, ge=0)
+    collapse_std: Float = Field(0.01, ge=0)
     # Recipe-level variance-covariance regulariser (VICReg form) on the context tokens, added to EVERY
     # variant of the profile (not a paper objective): hinge on each channel's std across the batch's
     # visible tokens + squared off-diagonal covariance. 0 = off (the paper's recipe).
-    vc_std: float = Field(0.0, ge=0)
-    vc_cov: float = Field(0.0, ge=0)
+    vc_std: Float = Field(0.0, ge=0)
+    vc_cov: Float = Field(0.0, ge=0)
     # Context loss (V-JEPA 2.1 `predict_all`): the predictor also reconstructs the context tokens' targets,
     # each token's L1 error weighted by 1/sqrt(distance to the nearest masked token) when
     # `context_distance`; its weight ramps linearly from 0 to `context_weight` between the two fractions
     # of training in `context_ramp` (released: 0 -> 0.5 over iterations 15k-30k of 30k). 0 = off.
-    context_weight: float = Field(0.5, ge=0)
-    context_ramp: tuple[float, float] = (0.5, 1.0)
+    context_weight: Float = Field(0.5, ge=0)
+    context_ramp: tuple[Float, Float] = (0.5, 1.0)
     context_distance: bool = True
 
     @model_validator(mode="after")
-    def _ramp(self) -> "TrainCfg":
+    def _unit_ranges(self) -> "TrainCfg":
+        if not all(0 <= b < 1 for b in self.betas):
+            raise ValueError(f"betas must lie in [0, 1), got {self.betas}")
+        if not all(0 <= m <= 1 for m in self.ema):
+            raise ValueError(f"ema momenta must lie in [0, 1], got {self.ema}")
         lo, hi = self.context_ramp
         if not 0 <= lo < hi <= 1:
             raise ValueError(f"context_ramp must satisfy 0 <= start < end <= 1 (fractions of training), got ({lo}, {hi})")
@@ -184,19 +203,25 @@ class TrainCfg(Strict):
 class DataCfg(Strict):
     source: Literal["synthetic", "real"] = "synthetic"
     root: str = "data/raw"
-    eval_train: int = Field(gt=0)
-    eval_val: int = Field(gt=0)
-    synthetic_motion_clips: int = Field(200, gt=0)
-    mixed_weights: dict[str, float] = {"ucf_like": 0.2, "ssv2_like": 0.6, "image_like": 0.2}
+    eval_train: Int = Field(gt=0)
+    eval_val: Int = Field(gt=0)
+    synthetic_motion_clips: Int = Field(200, gt=0)
+    mixed_weights: dict[str, Annotated[Float, Field(ge=0)]] = {"ucf_like": 0.2, "ssv2_like": 0.6, "image_like": 0.2}
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> "DataCfg":
+        if self.mixed_weights and not sum(self.mixed_weights.values()) > 0:
+            raise ValueError(f"mixed_weights must have a positive sum, got {self.mixed_weights}")
+        return self
 
 
 class ProbeCfg(Strict):
-    epochs: int = Field(gt=0)
-    batch_size: int = Field(gt=0)
-    lr: float = Field(gt=0)
-    weight_decay: float = Field(ge=0)
-    heads: int = Field(gt=0)
-    seeds: list[int]
+    epochs: Int = Field(gt=0)
+    batch_size: Int = Field(gt=0)
+    lr: Float = Field(gt=0)
+    weight_decay: Float = Field(ge=0)
+    heads: Int = Field(gt=0)
+    seeds: list[Int]
     # analogue -> probe kind (docs/method.md, "Evaluation protocol")
     protocol: dict[str, Literal["linear", "attentive"]] = {
         "appearance": "linear",
@@ -218,8 +243,8 @@ class ProfileCfg(Strict):
 class GuidanceCfg(Strict):
     """Motion-guided masking (MGM): mask positions drawn with prob ~ motion**strength."""
 
-    strength: float = Field(gt=0)
-    random_frac: float = Field(0.1, ge=0, le=1)
+    strength: Float = Field(gt=0)
+    random_frac: Float = Field(0.1, ge=0, le=1)
 
 
 class VariantCfg(Strict):
@@ -248,17 +273,43 @@ class VariantCfg(Strict):
 
     @model_validator(mode="after")
     def _coefficients(self) -> "VariantCfg":
+        """Every term names a registered objective and passes it arguments of the kind its defaults have;
+        every numeric argument (weights, temperatures, margins, splits, sizes) is a finite number >= 0."""
+        from jepa.objectives.registry import term_arguments  # lazy: the registry imports this module
+
         for term, kw in self.terms.items():
+            defaults = term_arguments(term)
             for key, value in kw.items():
-                if key in ("weight", "coef") and (not isinstance(value, (int, float)) or value < 0):
-                    raise ValueError(f"terms.{term}.{key} must be a non-negative number, got {value!r}")
+                if key not in defaults:
+                    raise ValueError(f"terms.{term}: unknown argument {key!r}; accepted: {sorted(defaults)}")
+                default = defaults[key]
+                if isinstance(default, bool):
+                    if not isinstance(value, bool):
+                        raise ValueError(f"terms.{term}.{key} must be true or false, got {value!r}")
+                elif isinstance(default, (int, float)):
+                    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                            or value < 0:
+                        raise ValueError(f"terms.{term}.{key} must be a non-negative number, got {value!r}")
+                    if isinstance(default, int) and not isinstance(value, int):
+                        raise ValueError(f"terms.{term}.{key} must be a whole number, got {value!r}")
+                elif isinstance(default, str) and not isinstance(value, str):
+                    raise ValueError(f"terms.{term}.{key} must be a string, got {value!r}")
         return self
 
 
 class RunList(Strict):
     single: list[str]
     mixed: list[str]
-    seeds: list[int]
+    seeds: list[Annotated[Int, Field(ge=0)]]
+
+    @model_validator(mode="after")
+    def _once(self) -> "RunList":
+        for key in ("single", "mixed", "seeds"):
+            values = getattr(self, key)
+            repeated = sorted({v for v in values if values.count(v) > 1})
+            if repeated:
+                raise ValueError(f"{key}: {repeated} listed more than once (each names one DVC stage)")
+        return self
 
 
 class TrialCfg(Strict):
@@ -278,13 +329,17 @@ class CalibrationCfg(Strict):
     # The trial whose overrides the base profile carries now (tests check that they agree).
     adopted: str | None = None
     regime: Literal["single", "mixed"] = "single"
-    screen_seeds: list[int] = [0]
-    final_seeds: list[int] = [0, 1, 2]
+    screen_seeds: list[Int] = [0]
+    final_seeds: list[Int] = [0, 1, 2]
     trials: dict[str, TrialCfg] = {}
     finalists: list[str] = []
 
     @model_validator(mode="after")
     def _known(self) -> "CalibrationCfg":
+        for name in self.trials:
+            if not VARIANT_NAME.match(name) or ".." in name:
+                raise ValueError(f"trials: key {name!r} is not a plain name (letters, digits, _ . -; no path "
+                                 "separators or '..'): it names the trial's run folder and result file")
         unknown = [f for f in self.finalists + [self.adopted] * bool(self.adopted) if f not in self.trials]
         if unknown:
             raise ValueError(f"finalists/adopted {unknown} are not trials; known: {sorted(self.trials)}")
@@ -300,6 +355,10 @@ class Params(Strict):
 
     @model_validator(mode="after")
     def _references(self) -> "Params":
+        for name in self.variants:
+            if not VARIANT_NAME.match(name) or ".." in name:
+                raise ValueError(f"variants: key {name!r} is not a plain name (letters, digits, _ . -; no path "
+                                 "separators or '..'): it names the run folder and the DVC stage")
         if self.profile not in self.profiles:
             raise ValueError(f"profile: unknown profile {self.profile!r}; known: {sorted(self.profiles)}")
         for regime in ("single", "mixed"):
@@ -317,7 +376,7 @@ class RunConfig(Strict):
     profile_name: str
     regime: Literal["single", "mixed"]
     variant_name: str
-    seed: int
+    seed: Int
     profile: ProfileCfg
     variant: VariantCfg
 
@@ -326,10 +385,10 @@ class RunConfig(Strict):
         return paths.run_id(self.regime, self.variant_name, self.seed)
 
 
-def _format_error(err: ValidationError, source: Path) -> str:
+def _format_error(err: ValidationError, source: Path, prefix: str = "") -> str:
     lines = [f"{source}: invalid configuration"]
     for e in err.errors():
-        path = ".".join(str(p) for p in e["loc"])
+        path = prefix + ".".join(str(p) for p in e["loc"])
         lines.append(f"  {path or '<root>'}: {e['msg']} (got {e.get('input')!r:.80})")
     return "\n".join(lines)
 
@@ -372,12 +431,57 @@ def resolve_profiles(profiles: dict[str, Any], source: str | Path = "params.yaml
     return resolved
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a mapping key written twice (plain YAML keeps the last one silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise ConfigError(f"{self.name}:{line}: key {key!r} appears twice in one mapping (first on line "
+                                  f"{seen[key]}); keep one")
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(path: str | Path) -> dict:
+    """A YAML mapping from `path`; syntax errors, duplicate keys and a non-mapping top level are ConfigErrors
+    naming the file (and line)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {err.start}); save it as UTF-8") from None
+    loader = _UniqueKeyLoader(text)
+    loader.name = str(path)
+    try:
+        raw = loader.get_single_data()
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        context = (f" ({err.context} started on line {err.context_mark.line + 1})"
+                   if err.context and err.context_mark and err.problem_mark else "")
+        raise ConfigError(f"{where}: YAML syntax error: {err.problem or err.context}{context}") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: YAML error: {str(err).splitlines()[0]}") from None
+    finally:
+        loader.dispose()
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys (profile, run, profiles, variants, ...) at the top "
+                          f"level, got a {type(raw).__name__}")
+    return raw
+
+
 def load_params(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Params:
     """Read and validate params.yaml (the project root's by default); `overrides` replaces top-level keys."""
     path = Path(path) if path else project_root() / "params.yaml"
     if not path.exists():
         raise ConfigError(f"{path}: params file not found")
-    raw = yaml.safe_load(path.read_text()) or {}
+    raw = read_yaml(path)
     raw.update(overrides or {})
     if isinstance(raw.get("profiles"), dict):
         raw["profiles"] = resolve_profiles(raw["profiles"], path)
@@ -387,7 +491,7 @@ def load_params(path: str | Path | None = None, overrides: dict[str, Any] | None
         raise ConfigError(_format_error(err, path)) from None
 
 
-def load_run(regime: str, variant: str, seed: int, profile: str | None = None,
+def load_run(regime: str, variant: str, seed: Int, profile: str | None = None,
              path: str | Path | None = None) -> RunConfig:
     """Resolve one (profile, regime, variant, seed) run; unknown names fail with the list of known ones."""
     params = load_params(path)
@@ -404,8 +508,19 @@ def load_run(regime: str, variant: str, seed: int, profile: str | None = None,
 
 
 def profile_cfg(profile: str | None = None, path: str | Path | None = None) -> tuple[str, ProfileCfg]:
-    params = load_params(path)
-    name = profile or params.profile
-    if name not in params.profiles:
-        raise ConfigError(f"params.yaml: unknown profile {name!r}; known: {sorted(params.profiles)}")
-    return name, params.profiles[name]
+    """Validate only `profile` and that profile's section: the stages that call this (data, probes, few-shot)
+    do not read the variants, so an error in one fails the stage that reads it instead of these (DVC deletes
+    a stage's outputs before running it, so a stage failing on a key it does not read loses its data)."""
+    path = Path(path) if path else project_root() / "params.yaml"
+    if not path.exists():
+        raise ConfigError(f"{path}: params file not found")
+    raw = read_yaml(path)
+    name = profile or raw.get("profile")
+    profiles = raw.get("profiles")
+    if not isinstance(name, str) or not isinstance(profiles, dict) or name not in profiles:
+        known = sorted(profiles) if isinstance(profiles, dict) else []
+        raise ConfigError(f"{path}: profile: unknown profile {name!r}; known: {known}")
+    try:
+        return name, ProfileCfg.model_validate(profiles[name])
+    except ValidationError as err:
+        raise ConfigError(_format_error(err, path, prefix=f"profiles.{name}.")) from None

@@ -19,16 +19,26 @@ from torch import nn
 
 from jepa.config import ModelCfg, ProbeCfg
 from jepa.data.clips import to_model_input
+from jepa.io import CheckpointFileError, torch_load
 from jepa.models.vit import VideoViT
+
+
+class EncoderFileError(CheckpointFileError):
+    """encoder.pt cannot be used: unreadable, not plain tensors, or not an encoder."""
 
 
 def load_encoder(path: str | Path) -> VideoViT:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no encoder checkpoint; the pretrain stage writes it (run `dvc repro`)")
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    encoder = VideoViT(ModelCfg(**state["model_cfg"]))
-    encoder.load_state_dict(state["encoder"])
+    fix = "delete it and rerun its pretrain stage"
+    state = torch_load(path, fix, error=EncoderFileError)  # weights_only: never runs code from the file
+    try:
+        encoder = VideoViT(ModelCfg(**state["model_cfg"]))
+        encoder.load_state_dict(state["encoder"])
+    except Exception as err:
+        reason = (str(err).splitlines() or [type(err).__name__])[0][:120]
+        raise EncoderFileError(f"{path}: not an encoder checkpoint of this code ({reason}); {fix}") from None
     return encoder.eval()
 
 

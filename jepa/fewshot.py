@@ -11,7 +11,6 @@ is 1.96 * std / sqrt(n) as in TRX ``run.py`` (jepa.stats.normal_ci).
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -96,26 +95,15 @@ class Episodes:
         return self.query.shape[2]
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write an .npz atomically (temp file + os.replace) so a crash never leaves a torn file."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(
-                    handle,
-                    support=self.support,
-                    query=self.query,
-                    classes=self.classes,
-                    seed=np.int64(self.seed),
-                    format_version=np.int64(_EPISODES_FORMAT_VERSION),
-                )
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp_name, path)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+        """Write an .npz atomically (jepa.io.atomic_write) so a crash never leaves a torn file."""
+        from jepa.io import atomic_write
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as handle:
+                np.savez(handle, support=self.support, query=self.query, classes=self.classes,
+                         seed=np.int64(self.seed), format_version=np.int64(_EPISODES_FORMAT_VERSION))
+
+        path = atomic_write(path, write)
         return path
 
     @classmethod

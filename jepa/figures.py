@@ -56,6 +56,14 @@ def clip_examples(sets: dict[str, object], n_examples: int = 3, n_frames: int = 
     return fig
 
 
+def not_shown(title: str, reason: str):
+    """A figure that says why it has nothing to show, so every report exists for any valid `run` list."""
+    fig, ax = plt.subplots(figsize=(8, 1.5))
+    ax.axis("off")
+    ax.text(0.5, 0.5, f"{title}\n{reason}", ha="center", va="center")
+    return fig
+
+
 def claim_deltas(claims: pd.DataFrame):
     """Reproduced effect (mean, 95% CI over seeds) beside the paper's value, one row per claim."""
     df = claims.reset_index(drop=True)
@@ -110,11 +118,7 @@ def training_curves(curves: pd.DataFrame):
 def fewshot_runs(per_episode: pd.DataFrame, title: str):
     """Few-shot accuracy of every encoder and floor (bars: mean over seeds, whiskers: 95% t-CI over seeds)."""
     if per_episode.empty:
-        fig, ax = plt.subplots(figsize=(8, 1.5))
-        ax.axis("off")
-        ax.text(0.5, 0.5, f"{title}\nnone of the question's variants is in `run` of params.yaml", ha="center",
-                va="center")
-        return fig
+        return not_shown(title, "none of the question's variants is in `run` of params.yaml")
     per_seed = (per_episode.groupby(["regime", "variant", "seed", "shots"]).acc.mean().mul(100).reset_index()
                 .assign(encoder=lambda d: d.variant + " · " + d.regime, shots=lambda d: d.shots.astype(str) + "-shot"))
     fig, ax = plt.subplots(figsize=(8, 3.8))

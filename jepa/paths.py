@@ -34,6 +34,13 @@ def reports_dir() -> Path:
     return root() / "reports"
 
 
+def checkpoint_dir(regime: str, variant: str, seed: int, config_hash: str) -> Path:
+    """last.pt of one run and configuration. Outside every DVC output (DVC deletes a stage's outputs before
+    rerunning it), so `dvc repro` after a kill resumes; keyed by the config hash, so an edited config starts
+    afresh and reverting the edit finds its own checkpoint again."""
+    return root() / "checkpoints" / run_id(regime, variant, seed) / config_hash
+
+
 def live_dir(regime: str, variant: str, seed: int) -> Path:
     return root() / "reports" / "live" / run_id(regime, variant, seed)
 

@@ -49,15 +49,16 @@ def build(params: Params, profile: str | None = None) -> dict:
     write_text(reports / "REPORT.md", _report_markdown(claims, floors, training, profile, runs, seeds, departures,
                                                        _research_questions()))
     evaluated = claims[claims.n_seeds > 0]
-    figs = {"claims": figures.claim_deltas(evaluated),
+    not_run = "not run: no claim has both its variant and its regime's baseline in `run` of params.yaml"
+    figs = {"claims": figures.claim_deltas(evaluated) if len(evaluated) else
+            figures.not_shown("Claims: reproduced vs paper", not_run),
             "floors": figures.floors(floors, metrics, floor_metrics)}
     figs |= _effect_figures(metrics, floor_metrics, paper, profile)
     curves = _curves(runs, seeds)
-    if len(curves):
-        figs["curves"] = figures.training_curves(curves)
-    for key, fig in figs.items():
-        if fig is not None:
-            figures.save(fig, paths.figures_dir() / f"{key}")
+    figs["curves"] = (figures.training_curves(curves) if len(curves) else
+                      figures.not_shown("Pretraining loss", "no dvclive loss curve under reports/live"))
+    for key, fig in figs.items():  # every figure the claims stage declares, whatever `run` lists
+        figures.save(fig, paths.figures_dir() / f"{key}")
     summary = {"profile": profile, "verdicts": claims.verdict.value_counts().to_dict(),
                "analogues_beating_random_init": floors[floors.beats_random_init][["regime", "analogue"]]
                .apply(tuple, axis=1).map(lambda t: "/".join(t)).tolist()}

@@ -13,6 +13,8 @@ bit-identical to an uninterrupted one.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import math
 import os
 import time
@@ -28,7 +30,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from jepa.config import RunConfig
-from jepa.io import torch_save, write_json
+from jepa.io import CheckpointFileError, torch_load, torch_save, write_json
 from jepa.masks import MaskGenerator, MaskPair
 from jepa.models.vit import Predictor, VideoViT, gather_tokens
 from jepa.context_loss import context_loss, distance_weights, ramp_weight
@@ -37,6 +39,10 @@ from jepa.objectives import AuxContext, apply_objectives, build_objectives
 
 class NonFiniteLossError(RuntimeError):
     """A loss term became NaN/Inf; the last good checkpoint is kept."""
+
+
+class CheckpointError(CheckpointFileError):
+    """A checkpoint this run cannot resume from: unreadable, not plain tensors, or another run's."""
 
 
 class JEPA(nn.Module):
@@ -199,15 +205,18 @@ def default_stream(cfg: RunConfig, start_step: int, rank: int, world: int) -> It
 
 def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = None,
              stream_fn: Callable[[int, int, int], Iterator] | None = None, progress: bool = True,
-             stop_after: int | None = None) -> dict:
+             stop_after: int | None = None, ckpt_dir: str | Path | None = None) -> dict:
     """Train one run; returns (and writes to out_dir/summary.json) the final metrics.
 
     `stream_fn(start_step, rank, world_size)` yields (clip, is_image) batches
     (default: the profile's data source); `stop_after` ends the loop early at
-    that step, as a crash would (used to test resumption).
+    that step, as a crash would (used to test resumption). `ckpt_dir` holds
+    last.pt (default: out_dir); the pipeline keeps it outside the stage's DVC
+    outputs, which DVC deletes before rerunning a stage.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    ckpt_dir = Path(ckpt_dir) if ckpt_dir is not None else out_dir
     t_cfg = cfg.profile.train
     if t_cfg.threads:
         torch.set_num_threads(t_cfg.threads)
@@ -220,25 +229,30 @@ def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = 
     # at init and never updated; training still updates (and the aux terms still read) the online encoder
     init_copy = copy.deepcopy(model.encoder).requires_grad_(False).eval() if cfg.variant.export == "init" else None
     opt = torch.optim.AdamW(_param_groups(model, t_cfg.weight_decay), lr=t_cfg.lr, betas=t_cfg.betas)
-    start = 0
-    ckpt_path = out_dir / "last.pt"
+    start, history = 0, []
+    ckpt_path = ckpt_dir / "last.pt"
     if ckpt_path.exists():
-        state = torch.load(ckpt_path, map_location=device, weights_only=False)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["opt"])
-        if model.ema:
-            target_encoder.load_state_dict(state["target"])
-        if init_copy is not None:
-            init_copy.load_state_dict(state["init_copy"])
-        start = state["step"]
+        state = load_checkpoint(ckpt_path, cfg, device)
+        try:
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["opt"])
+            if model.ema:
+                target_encoder.load_state_dict(state["target"])
+            if init_copy is not None:
+                init_copy.load_state_dict(state["init_copy"])
+        except (KeyError, RuntimeError, ValueError, TypeError, AttributeError) as err:
+            raise CheckpointError(f"{ckpt_path}: does not fit this run's model ({str(err).splitlines()[0]}); "
+                                  "delete it to train from step 0") from None
+        start, history = state["step"], list(state.get("history", []))
+        if rank == 0:
+            print(f"resuming {cfg.run_id} from {ckpt_path} at step {start}", flush=True)
     ddp = nn.parallel.DistributedDataParallel(model, find_unused_parameters=True) if world > 1 else model
     masks = MaskGenerator(cfg.profile.mask, cfg.profile.model, cfg.variant.guidance, cfg.variant.future)
     stream = (stream_fn or partial(default_stream, cfg))(start, rank, world)
     amp = (torch.autocast("cuda", dtype=torch.bfloat16 if t_cfg.amp == "bf16" else torch.float16)
            if t_cfg.amp != "off" and device.type == "cuda" else nullcontext())
-    live = _open_live(live_dir, resume=start > 0) if rank == 0 else None
+    live = _open_live(live_dir, history) if rank == 0 else None
 
-    history: list[dict] = []
     t0 = time.perf_counter()
     last_step = min(t_cfg.steps, stop_after) if stop_after is not None else t_cfg.steps
     bar = tqdm(range(start, last_step), desc=cfg.run_id, disable=not progress or rank != 0, dynamic_ncols=True)
@@ -261,20 +275,16 @@ def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = 
         if model.ema:
             _ema_update(target_encoder, model.encoder, ema_at(step, cfg))
         done = step + 1
-        if done % t_cfg.log_every == 0 or done == last_step:
+        if done % t_cfg.log_every == 0 or done == t_cfg.steps:  # rows do not depend on where a run stopped
             row = {"step": done, "loss": float(loss.detach()), "lr": lr_at(step, cfg),
                    **{f"loss_{k}": float(v.detach()) for k, v in terms.items()},
                    "target_std": _target_std(target_encoder if model.ema else model.encoder, x)}
             history.append(row)
             bar.set_postfix(loss=f"{row['loss']:.4f}", std=f"{row['target_std']:.3f}")
             if live is not None:
-                live.step = done
-                for k, v in row.items():
-                    if k != "step":
-                        live.log_metric(f"train/{k}", v)
-                live.next_step()
+                _log_row(live, row)
         if rank == 0 and (done % t_cfg.checkpoint_every == 0 or done == last_step):
-            _save_checkpoint(ckpt_path, model, opt, target_encoder, done, cfg, init_copy)
+            _save_checkpoint(ckpt_path, model, opt, target_encoder, done, cfg, history, init_copy)
     elapsed = time.perf_counter() - t0
     summary = {"run_id": cfg.run_id, "profile": cfg.profile_name, "steps": last_step,
                "seconds": round(elapsed, 2), "ms_per_step": round(1000 * elapsed / max(1, last_step - start), 2),
@@ -320,17 +330,54 @@ def _check_finite(terms: dict[str, torch.Tensor], cfg: RunConfig, step: int, ckp
                 f"stopped without updating; last good checkpoint: {ckpt if ckpt.exists() else 'none yet'}")
 
 
-def _save_checkpoint(path: Path, model: JEPA, opt, target_encoder, step: int, cfg: RunConfig,
+def config_hash(cfg: RunConfig) -> str:
+    """Short hash of everything that shapes a run's trajectory (descriptions excluded)."""
+    dump = cfg.model_dump(mode="json", exclude={"profile": {"description"}, "variant": {"description"}})
+    return hashlib.sha256(json.dumps(dump, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _save_checkpoint(path: Path, model: JEPA, opt, target_encoder, step: int, cfg: RunConfig, history: list[dict],
                      init_copy: nn.Module | None = None) -> None:
+    """Plain tensors, numbers and strings only, so resuming loads it with weights_only=True."""
     torch_save(path, {"model": model.state_dict(), "opt": opt.state_dict(),
                       "target": target_encoder.state_dict() if model.ema else None,
                       "init_copy": init_copy.state_dict() if init_copy is not None else None,
-                      "step": step, "run_id": cfg.run_id})
+                      "step": step, "run_id": cfg.run_id, "config_hash": config_hash(cfg), "history": history})
 
 
-def _open_live(live_dir, resume: bool):
+def load_checkpoint(path: Path, cfg: RunConfig, device="cpu") -> dict:
+    """Read last.pt without executing anything in it; refuse one of another run or configuration."""
+    fix = "delete it to train this run from step 0"
+    state = torch_load(path, fix, map_location=device, error=CheckpointError)
+    if not isinstance(state, dict) or not {"model", "opt", "step"} <= state.keys():
+        raise CheckpointError(f"{path}: not a training checkpoint (no model/opt/step entries); {fix}")
+    step = state["step"]
+    if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= cfg.profile.train.steps:
+        raise CheckpointError(f"{path}: step {step!r} is not a step of this run (0..{cfg.profile.train.steps}); {fix}")
+    theirs = (state.get("run_id"), state.get("config_hash"))
+    ours = (cfg.run_id, config_hash(cfg))
+    if theirs != ours:
+        raise CheckpointError(f"{path}: checkpoint of run {theirs[0]} (config {theirs[1]}), not of this run "
+                              f"{ours[0]} (config {ours[1]}); {fix}, or pass another run folder")
+    return state
+
+
+def _open_live(live_dir, history: list[dict]):
+    """A fresh dvclive folder that replays the checkpoint's logged rows: no step appears twice after a resume,
+    and the curve is whole even when DVC deleted the folder before rerunning the stage."""
     if live_dir is None:
         return None
     from dvclive import Live
 
-    return Live(dir=str(live_dir), resume=resume, save_dvc_exp=False, dvcyaml=None, report=None)
+    live = Live(dir=str(live_dir), resume=False, save_dvc_exp=False, dvcyaml=None, report=None)
+    for row in history:
+        _log_row(live, row)
+    return live
+
+
+def _log_row(live, row: dict) -> None:
+    live.step = row["step"]
+    for k, v in row.items():
+        if k != "step":
+            live.log_metric(f"train/{k}", v)
+    live.next_step()

@@ -13,7 +13,7 @@
 # %% [markdown]
 # # 02 · Pretraining one run
 # One (regime, variant, seed) run of V-JEPA with the variant's auxiliary objectives. Resumes from
-# the run folder's last checkpoint if one exists. Curves go to dvclive (`dvc plots show`).
+# its last checkpoint (checkpoints/RUN_ID/CONFIG_HASH, kept outside DVC's outputs) if one exists. Curves go to dvclive (`dvc plots show`).
 
 # %% tags=["parameters"]
 regime = "single"
@@ -25,11 +25,12 @@ profile = None  # None: the profile named in params.yaml
 from jepa import paths
 from jepa.config import load_run
 from jepa.io import write_json
-from jepa.train import pretrain
+from jepa.train import config_hash, pretrain
 
 cfg = load_run(regime, variant, seed, profile)
 print(cfg.variant.description or variant, "|", cfg.profile_name, "profile")
-summary = pretrain(cfg, paths.run_dir(regime, variant, seed), paths.live_dir(regime, variant, seed))
+summary = pretrain(cfg, paths.run_dir(regime, variant, seed), paths.live_dir(regime, variant, seed),
+                   ckpt_dir=paths.checkpoint_dir(regime, variant, seed, config_hash(cfg)))
 write_json(paths.pretrain_metrics(regime, variant, seed), summary)
 summary
 

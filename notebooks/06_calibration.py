@@ -35,8 +35,8 @@ params = load_params()
 rows = calibrate.run_study(params, out / "trials", calibration_work_dir(), progress)
 summary = calibrate.summarize(rows)
 chosen = calibrate.choose(summary)
-rows.drop(columns=["overrides"]).to_csv(out / "runs.csv", index=False, float_format="%.4f")
-summary.to_csv(out / "summary.csv", index=False, float_format="%.2f")
+write_text(out / "runs.csv", rows.drop(columns=["overrides"]).to_csv(index=False, float_format="%.4f"))
+write_text(out / "summary.csv", summary.to_csv(index=False, float_format="%.2f"))
 write_json(out / "choice.json", {"chosen": chosen, "adopted": params.calibration.adopted,
                                  "rule": "cheapest trial with >= 3 seeds whose pretrained "
                                  "baseline clears the random-init floor with separated 95% CIs on >= 2 analogues"})

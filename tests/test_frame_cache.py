@@ -104,6 +104,40 @@ def test_rebuild_replaces_the_old_cache(files, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache"]
 
 
+def test_a_build_with_no_readable_file_fails_and_writes_nothing(files, tmp_path):
+    with pytest.raises(TooManyBadFilesError, match=r"(?s)none of the 1 clips could be read.*corrupt\.mp4"):
+        build_cache(_index([files["corrupt"]]), tmp_path / "cache", SPEC)  # 1 bad file is within max(1, ...)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_out_that_is_not_a_cache_is_never_replaced(files, tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "thesis.tex").write_text("years of work")
+    with pytest.raises(FileExistsError, match=rf"{folder}: folder exists and is not a frame cache"):
+        build_cache(_index(_goods(files)[:1]), folder, SPEC)
+    assert [p.name for p in folder.iterdir()] == ["thesis.tex"]
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("keep me")
+    index_csv = tmp_path / "index.csv"
+    _index(_goods(files)[:1]).to_csv(index_csv, index=False)
+    done = subprocess.run([sys.executable, "-m", "jepa.data", "cache", "--index", str(index_csv), "--out", str(a_file),
+                           "--frames", "8", "--size", "32"], capture_output=True, text=True)
+    assert done.returncode == 2 and "is not a frame cache folder" in done.stderr and "Traceback" not in done.stderr
+    assert a_file.read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.csv", "mine", "notes.txt"]  # nothing moved aside
+
+
+def test_folder_left_by_a_killed_build_is_removed_by_the_next(files, tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = tmp_path / f".cache.{dead.pid}-0000abcd.tmp"
+    left.mkdir()
+    (left / "shard_00000.npy").write_bytes(b"half")
+    build_cache(_index(_goods(files)[:1]), tmp_path / "cache", SPEC)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache"]
+
+
 def test_cli_prints_counts_and_bad_files(files, tmp_path):
     index_csv = tmp_path / "index.csv"
     _index(_goods(files) + [files["missing"]]).to_csv(index_csv, index=False)

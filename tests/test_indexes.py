@@ -42,6 +42,12 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
+def _videos(folder: Path, *names: str) -> None:
+    """Empty stand-ins for the video files an annotation lists (readers drop clips without a file)."""
+    for name in names:
+        _write(folder / name, "")
+
+
 def _check_columns(df: pd.DataFrame) -> None:
     assert list(df.columns[: len(INDEX_COLUMNS)]) == INDEX_COLUMNS
     assert df["label"].dtype == np.int64
@@ -60,7 +66,9 @@ def ucf_root(tmp_path) -> Path:
     _write(lists / "testlist01.txt", "ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi\nYoYo/v_YoYo_g01_c01.avi\n")
     _write(lists / "trainlist02.txt", "Archery/v_Archery_g01_c01.avi 2\n")
     _write(lists / "testlist02.txt", "Archery/v_Archery_g09_c01.avi\n")
-    (tmp_path / "ucf" / "UCF-101").mkdir()
+    _videos(tmp_path / "ucf" / "UCF-101", "ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi", "Archery/v_Archery_g08_c02.avi",
+            "YoYo/v_YoYo_g09_c01.avi", "YoYo/v_YoYo_g10_c01.avi", "ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi",
+            "YoYo/v_YoYo_g01_c01.avi", "Archery/v_Archery_g01_c01.avi", "Archery/v_Archery_g09_c01.avi")
     return tmp_path / "ucf"
 
 
@@ -102,7 +110,7 @@ def _ssv2_root(tmp_path: Path) -> Path:
     validation = [{"id": "74225", "label": "approaching a cup with your camera",
                    "template": "Approaching [something] with your camera", "placeholders": ["a cup"]}]
     _write(root / "labels" / "validation.json", json.dumps(validation, indent=4))
-    (root / "20bn-something-something-v2").mkdir()
+    _videos(root / "20bn-something-something-v2", "78687.webm", "42326.webm", "74225.webm")
     return root
 
 
@@ -147,6 +155,7 @@ def test_diving48(tmp_path):
         {"vid_name": "-mmq0PT-u8k_00156", "label": 0, "start_frame": 12, "end_frame": 80}]))
     _write(root / "Diving48_V2_test.json", json.dumps([
         {"vid_name": "zzz_00001", "label": 0, "start_frame": 3, "end_frame": 40}]))
+    _videos(root, "-mmq0PT-u8k_00155.mp4", "-mmq0PT-u8k_00156.mp4", "zzz_00001.mp4")
     df = read_diving48(root)
     _check_columns(df)
     assert df[["label", "start", "end", "split"]].values.tolist() == [[1, 0.0, 48.0, "train"],
@@ -206,6 +215,7 @@ def _epic_root(tmp_path: Path) -> Path:
            + "P02_101_0,P02,P02_101,00:00:05.000,00:00:04.00,00:00:05.00,201,250,put cup,put,1,cup,13,['cup'],[13]\n")
     _write(annotations / "EPIC_100_validation.csv", EPIC_HEADER
            + "P18_01_3,P18,P18_01,00:00:10.000,00:00:10.00,00:00:12.50,601,750,open door,open,3,door,8,['door'],[8]\n")
+    _videos(root, "P01/videos/P01_11.MP4", "P02/videos/P02_101.MP4", "P18/videos/P18_01.MP4")
     return root
 
 

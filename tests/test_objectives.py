@@ -503,7 +503,7 @@ def test_heads_are_optimised_and_checkpointed(tmp_path):
             yield torch.randn(4, 3, 8, 16, 16, generator=g), torch.zeros(4, dtype=torch.bool)
 
     pretrain(cfg, tmp_path, stream_fn=lambda start, rank, world: stream(), progress=False)
-    saved = torch.load(tmp_path / "last.pt", weights_only=False)["model"]
+    saved = torch.load(tmp_path / "last.pt", weights_only=True)["model"]
     for head in ("ld", "ac", "hamiltonian", "pixel_recon"):
         keys = [k for k in saved if k.startswith(f"aux.{head}.")]
         assert keys, head

@@ -26,8 +26,8 @@ def test_resume_after_crash_equals_uninterrupted_run(tmp_path):
     pretrain(cfg, tmp_path / "resumed", stream_fn=random_stream(cfg), progress=False, stop_after=3)
     assert not (tmp_path / "resumed" / "encoder.pt").exists()
     resumed = pretrain(cfg, tmp_path / "resumed", stream_fn=random_stream(cfg), progress=False)
-    a = torch.load(tmp_path / "full" / "encoder.pt", weights_only=False)["encoder"]
-    b = torch.load(tmp_path / "resumed" / "encoder.pt", weights_only=False)["encoder"]
+    a = torch.load(tmp_path / "full" / "encoder.pt", weights_only=True)["encoder"]
+    b = torch.load(tmp_path / "resumed" / "encoder.pt", weights_only=True)["encoder"]
     assert a.keys() == b.keys()
     for k in a:
         assert torch.equal(a[k], b[k]), k
@@ -55,7 +55,7 @@ def test_non_finite_loss_stops_with_variant_step_and_term(tmp_path):
     with pytest.raises(NonFiniteLossError, match=r"variant 'baseline'.*step 4: loss term 'jepa'") as err:
         pretrain(cfg, tmp_path / "run", stream_fn=poisoned, progress=False)
     assert "last.pt" in str(err.value)
-    state = torch.load(tmp_path / "run" / "last.pt", weights_only=False)
+    state = torch.load(tmp_path / "run" / "last.pt", weights_only=True)
     assert state["step"] == 3  # the last good checkpoint survives
 
 

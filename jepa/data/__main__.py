@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -25,16 +23,22 @@ from jepa.data.indexes import READERS, SPLITS, DatasetFormatError, read_index
 
 def write_index_atomically(df: pd.DataFrame, out: str | Path) -> Path:
     """Write CSV to a temporary file next to `out`, then rename it over `out` in one step."""
+    from jepa.io import atomic_write
+
+    return atomic_write(out, lambda tmp: df.to_csv(tmp, index=False, encoding="utf-8"))
+
+
+def _index_target(out: str | Path) -> Path:
+    """`out` may be absent or an earlier index (its header starts with `path,label`); anything else is the user's."""
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(handle, "w", newline="", encoding="utf-8") as stream:
-            df.to_csv(stream, index=False)
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    if out.is_dir():
+        raise IsADirectoryError(f"{out}: is a folder; pass a file name for the index CSV")
+    if out.exists():
+        with open(out, "rb") as handle:
+            head = handle.read(64)
+        if not head.lstrip(b"\xef\xbb\xbf").startswith(b"path,label"):
+            raise FileExistsError(f"{out}: exists and is not a clip index (no path,label header); pass another "
+                                  "--out or remove it")
     return out
 
 
@@ -110,6 +114,10 @@ def cache_main(args: argparse.Namespace) -> int:
 
     try:
         df = pd.read_csv(args.index)
+        lacking = [column for column in ("path", "label", *(["split"] if args.split else [])) if column not in df.columns]
+        if lacking:
+            raise ValueError(f"{args.index}: columns {lacking} missing; expected an index CSV written by "
+                             "`python -m jepa.data index`")
         if args.split:
             df = df[df["split"] == args.split].reset_index(drop=True)
         spec = ClipSpec(args.frames, args.size, args.sampling, args.stride, args.fps)
@@ -148,7 +156,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {args.dataset} under {args.root} gave no clips for split {args.splits or 'all'}",
               file=sys.stderr)
         return 2
-    out = write_index_atomically(df, args.out)
+    try:
+        out = write_index_atomically(df, _index_target(args.out))
+    except OSError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(f"wrote {out}")
     missing = df.attrs.get("missing_videos")
     if missing:

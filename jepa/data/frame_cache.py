@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Literal
@@ -38,6 +38,7 @@ from torchvision.transforms import v2
 from jepa.data.video import VideoDecodeError, is_image, read_clip
 from jepa.data.video_dataset import (TooManyBadFilesError, VideoClipDataset, augment, bad_files_allowed, bad_listing,
                                      clip_transform)
+from jepa.io import clean_stale_temps
 
 CACHE_VERSION = 1
 MANIFEST, INDEX = "manifest.json", "index.csv"
@@ -153,10 +154,13 @@ def build_cache(
     if shard_size <= 0:
         raise ValueError(f"shard_size must be positive, got {shard_size}")
     out = Path(out)
+    _check_replaceable(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     decoder = _Decoder(index, spec, backend, root)
     allowed = bad_files_allowed(len(index), max_bad_fraction)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    clean_stale_temps(out)  # a folder left by a killed build
+    work = out.parent / f".{out.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
+    work.mkdir()
     try:
         bad: dict[str, str] = {}
         kept, buffer, shards = [], [], []
@@ -183,6 +187,9 @@ def build_cache(
             if progress is not None:
                 progress(done, len(index))
         flush()
+        if not kept:
+            raise TooManyBadFilesError(f"building {out}: none of the {len(index)} clips could be read, so no cache "
+                                       "was written; " + bad_listing(bad))
         rows = index.iloc[[item for item, _, _ in kept]].reset_index(drop=True).copy()
         rows["path"] = [decoder.dataset.paths[item] for item, _, _ in kept]
         rows["shard"] = [shard for _, shard, _ in kept]
@@ -198,8 +205,18 @@ def build_cache(
     return BuildResult(out, len(index), len(kept), bad)
 
 
+def _check_replaceable(out: Path) -> None:
+    """`out` may be absent or an earlier cache (it holds a manifest); anything else belongs to the user."""
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise FileExistsError(f"{out}: exists and is not a frame cache folder; pass another --out or remove it")
+    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).is_file():
+        raise FileExistsError(f"{out}: folder exists and is not a frame cache (no {MANIFEST}); pass another --out "
+                              "or empty it")
+
+
 def _swap_into_place(work: Path, out: Path) -> None:
     """Rename the finished folder over `out`; an old cache is moved aside first, then deleted."""
+    _check_replaceable(out)
     old = None
     if out.exists():
         old = out.with_name(f".{out.name}.old-{os.getpid()}")

@@ -23,6 +23,7 @@ paper-scale start-up costs minutes, one found mid-training costs a run.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import logging
 import math
@@ -129,17 +130,29 @@ def _first_dir(root: Path, candidates: Sequence[str]) -> Path:
     return next((root / c for c in candidates if (root / c).is_dir()), root)
 
 
-def _text_lines(path: Path) -> Iterator[tuple[int, str]]:
+def _read_text(path: Path, dataset: str | None = None) -> str:
+    """The file's text: UTF-8, a leading byte-order mark dropped (spreadsheet exports add one); other bytes
+    are a DatasetFormatError naming the line."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        raise DatasetFormatError(path, f"byte 0x{data[error.start]:02x} at column {column} is not UTF-8",
+                                 "UTF-8 text (re-save the file as UTF-8)", line, dataset) from None
+
+
+def _text_lines(path: Path, dataset: str | None = None) -> Iterator[tuple[int, str]]:
     """(line number, stripped text) of non-blank lines."""
-    with open(path, encoding="utf-8") as handle:
-        for number, text in enumerate(handle, start=1):
-            if text.strip():
-                yield number, text.strip()
+    for number, text in enumerate(_read_text(path, dataset).splitlines(), start=1):
+        if text.strip():
+            yield number, text.strip()
 
 
 def _json_load(path: Path, dataset: str, expected: str) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(_read_text(path, dataset))
     except json.JSONDecodeError as error:
         raise DatasetFormatError(path, f"malformed JSON ({error.msg}, column {error.colno})", expected,
                                  line=error.lineno, dataset=dataset) from error
@@ -154,7 +167,7 @@ def _json_records(path: Path, dataset: str, expected: str) -> Iterator[tuple[int
     if not isinstance(records, list):
         raise DatasetFormatError(path, f"top level is a JSON {type(records).__name__}", f"a JSON list of {expected}",
                                  line=1, dataset=dataset)
-    text = path.read_text(encoding="utf-8")
+    text = _read_text(path, dataset)
     decoder = json.JSONDecoder()
     position, line, counted_to = text.index("[") + 1, 1, 0
     for record in records:
@@ -171,6 +184,8 @@ def _json_records(path: Path, dataset: str, expected: str) -> Iterator[tuple[int
 def _field(record: Mapping, key: str, kind: type, path: Path, line: int, dataset: str, expected: str) -> Any:
     if key not in record:
         raise DatasetFormatError(path, f"missing key {key!r} in {dict(record)!r}", expected, line=line, dataset=dataset)
+    if kind is int:  # int(1.7) == 1 and int(True) == 1: neither is a label or a frame number
+        return _as_int(record[key], path, line, dataset, expected, key=key)
     try:
         return kind(record[key])
     except (TypeError, ValueError) as error:
@@ -180,7 +195,7 @@ def _field(record: Mapping, key: str, kind: type, path: Path, line: int, dataset
 
 def _csv_records(path: Path, required: Sequence[str], dataset: str) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, row) of a headed CSV, checking the header and the field count of each row."""
-    with open(path, newline="", encoding="utf-8") as handle:
+    with io.StringIO(_read_text(path, dataset), newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None:
@@ -199,11 +214,25 @@ def _csv_records(path: Path, required: Sequence[str], dataset: str) -> Iterator[
             yield reader.line_num, dict(zip(header, (value.strip() for value in row)))
 
 
-def _as_int(value: str, path: Path, line: int, dataset: str, what: str) -> int:
-    try:
+def _as_int(value: Any, path: Path, line: int, dataset: str, what: str, key: str | None = None) -> int:
+    """An integer written as one (JSON 3, CSV "3"): 1.7, "1.7", true and "true" are errors, not 1."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
         return int(value)
-    except ValueError as error:
-        raise DatasetFormatError(path, f"{value!r} is not an integer", what, line=line, dataset=dataset) from error
+    shown = f"{key}={value!r}" if key else repr(value)
+    raise DatasetFormatError(path, f"{shown} is not an integer", what, line=line, dataset=dataset)
+
+
+def _as_whole(value: str, path: Path, line: int, dataset: str, what: str) -> int:
+    """Whole seconds written as "12" or "12.0"; "12.7" is an error, not 12."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or not number.is_integer():
+        raise DatasetFormatError(path, f"{value!r} is not an integer", what, line=line, dataset=dataset)
+    return int(number)
 
 
 def parse_timestamp(text: str) -> float:
@@ -236,13 +265,72 @@ def normalize_split(name: str) -> str:
     return key
 
 
-def _frame(rows: list[dict], dataset: str, extra: Sequence[str] = ()) -> pd.DataFrame:
+def _frame(rows: list[dict], dataset: str, extra: Sequence[str] = (), root: Path | None = None,
+           source: Path | None = None) -> pd.DataFrame:
+    """The index of `rows`. With `root`: rows whose path leaves root or repeat a clip are errors naming the
+    annotation file and line (rows carry them as `_where`), and rows whose file is missing are dropped and
+    counted in df.attrs["missing_videos"] (all missing: the root is wrong, an error)."""
+    missing = 0
+    if root is not None:
+        rows = _checked(rows, dataset, root)
+        present = _present(rows)
+        missing = len(rows) - len(present)
+        if rows and not present:
+            raise DatasetFormatError(root, f"none of the {len(rows)} clips listed in {source or 'the annotations'} "
+                                     "has its video file", "the videos under the dataset root", dataset=dataset)
+        if missing:
+            log.warning("%s: %d of %d listed clips have no video file under %s", dataset, missing, len(rows), root)
+        rows = present
+    for row in rows:
+        row.pop("_where", None)
     df = pd.DataFrame(rows, columns=INDEX_COLUMNS + list(extra))
+    if root is not None:
+        df.attrs["missing_videos"] = missing
     df["label"] = df["label"].astype(np.int64)
     df["start"] = df["start"].astype(float)
     df["end"] = df["end"].astype(float)
     df.attrs["dataset"] = dataset
     return df
+
+
+def _checked(rows: list[dict], dataset: str, root: Path) -> list[dict]:
+    """Refuse a row whose path leaves `root` (`..`, an absolute name) and a clip listed twice."""
+    base = os.path.normpath(str(root))
+    seen: dict[tuple, tuple] = {}
+    for row in rows:
+        file, line = row.get("_where", (root, None))
+        path = os.path.normpath(row["path"])
+        if os.path.commonpath([path, base]) != base:
+            raise DatasetFormatError(file, f"path {row['path']!r} leaves the dataset root {root}",
+                                     "names inside the dataset root (no '..', no absolute paths)", line, dataset)
+        row["path"] = path
+        key = (path, *(None if v != v else v for v in (row["start"], row["end"])), row.get("narration_id"))
+        if key in seen:
+            first_file, first_line, first = seen[key]
+            where = f"line {first_line}" + ("" if first_file == file else f" of {first_file}")
+            problem = f"clip {Path(path).name} is listed twice (first on {where})"
+            if (first["label"], first["split"]) != (row["label"], row["split"]):
+                problem += (f", as {first['label_name']!r} ({first['split']}) there and {row['label_name']!r} "
+                            f"({row['split']}) here")
+            raise DatasetFormatError(file, problem, "each clip once", line, dataset)
+        seen[key] = (file, line, row)
+    return rows
+
+
+def _present(rows: list[dict]) -> list[dict]:
+    """Rows whose file exists; one listing per folder instead of a stat call per row."""
+    listings: dict[str, set[str]] = {}
+    kept = []
+    for row in rows:
+        folder, name = os.path.split(row["path"])
+        if folder not in listings:
+            try:
+                listings[folder] = set(os.listdir(folder))
+            except OSError:
+                listings[folder] = set()
+        if name in listings[folder]:
+            kept.append(row)
+    return kept
 
 
 def _row(path: Path | str, label: int, label_name: str, split: str, start: float = math.nan, end: float = math.nan,
@@ -279,10 +367,13 @@ def read_ucf101(root: str | Path, splits: str | Iterable[str] | None = None, fol
     lists = _first_dir(root, ["ucfTrainTestlist", "annotations"])
     class_file = _locate(lists, ["classInd.txt"], dataset, "class list")
     names: dict[int, str] = {}
-    for line, text in _text_lines(class_file):
+    for line, text in _text_lines(class_file, dataset):
         parts = text.split()
         if len(parts) != 2 or not parts[0].isdigit():
             raise DatasetFormatError(class_file, f"got {text!r}", "'<1-based id> <ClassName>'", line, dataset)
+        if int(parts[0]) in names or parts[1] in names.values():
+            raise DatasetFormatError(class_file, f"class id or name of {text!r} is listed twice", "each class once",
+                                     line, dataset)
         names[int(parts[0])] = parts[1]
     ids = {name: number for number, name in names.items()}
     videos = _first_dir(root, ["UCF-101", "videos"])
@@ -292,7 +383,7 @@ def read_ucf101(root: str | Path, splits: str | Iterable[str] | None = None, fol
         if split not in wanted:
             continue
         list_file = _locate(lists, [f"{stem}0{fold}.txt"], dataset, f"{split} list of fold {fold}")
-        for line, text in _text_lines(list_file):
+        for line, text in _text_lines(list_file, dataset):
             parts = text.split()
             relative = parts[0]
             class_name = relative.split("/")[0]
@@ -304,8 +395,8 @@ def read_ucf101(root: str | Path, splits: str | Iterable[str] | None = None, fol
             if len(parts) == 2 and _as_int(parts[1], list_file, line, dataset, "a class id") != number:
                 raise DatasetFormatError(list_file, f"class id {parts[1]} disagrees with folder {class_name} "
                                          f"(id {number} in classInd.txt)", "matching ids", line, dataset)
-            rows.append(_row(videos / relative, number - 1, class_name, split))
-    return _frame(rows, dataset)
+            rows.append(_row(videos / relative, number - 1, class_name, split, _where=(list_file, line)))
+    return _frame(rows, dataset, root=root, source=lists)
 
 
 # ----------------------------------------------------------------------------- SSv2
@@ -329,10 +420,14 @@ def read_ssv2(root: str | Path, splits: str | Iterable[str] | None = None) -> pd
     templates = {}
     for template, index in label_map.items():
         try:
-            templates[template] = int(index)
-        except (TypeError, ValueError) as error:
+            templates[template] = _as_int(index, labels_file, None, dataset, "string indices like \"0\"")
+        except DatasetFormatError as error:
             raise DatasetFormatError(labels_file, f"index {index!r} of {template!r} is not an integer",
                                      "string indices like \"0\"", dataset=dataset) from error
+    repeated = sorted({i for i in templates.values() if list(templates.values()).count(i) > 1})
+    if repeated:
+        raise DatasetFormatError(labels_file, f"indices {repeated[:5]} are given to more than one template",
+                                 "each index once", dataset=dataset)
     videos = _first_dir(root, ["20bn-something-something-v2", "videos"])
     wanted = _split_filter(splits) or {"train", "val"}
     if "test" in wanted:
@@ -351,8 +446,8 @@ def read_ssv2(root: str | Path, splits: str | Iterable[str] | None = None) -> pd
             if name not in templates:
                 raise DatasetFormatError(records_file, f"template {template!r} is not in {labels_file.name}",
                                          "a template listed in labels.json", line, dataset)
-            rows.append(_row(videos / f"{video_id}.webm", templates[name], name, split))
-    return _frame(rows, dataset)
+            rows.append(_row(videos / f"{video_id}.webm", templates[name], name, split, _where=(records_file, line)))
+    return _frame(rows, dataset, root=root, source=labels_dir)
 
 
 # ----------------------------------------------------------------------------- Diving-48
@@ -390,8 +485,9 @@ def read_diving48(root: str | Path, splits: str | Iterable[str] | None = None) -
             if not 0 <= label < len(names) or not 0 <= start < end:
                 raise DatasetFormatError(records_file, f"label {label}, frames [{start}, {end})",
                                          f"0 <= label < {len(names)} and 0 <= start_frame < end_frame", line, dataset)
-            rows.append(_row(videos / f"{name}.mp4", label, names[label], split, float(start), float(end)))
-    return _frame(rows, dataset)
+            rows.append(_row(videos / f"{name}.mp4", label, names[label], split, float(start), float(end),
+                             _where=(records_file, line)))
+    return _frame(rows, dataset, root=root, source=annotations)
 
 
 # ----------------------------------------------------------------------------- ImageNet-100
@@ -414,7 +510,7 @@ def read_imagenet100(
             raise DatasetFormatError(list_file, "class list not found", "one WordNet id (n01234567) per line",
                                      dataset=dataset)
         synsets = []
-        for line, text in _text_lines(list_file):
+        for line, text in _text_lines(list_file, dataset):
             wnid = text.split()[0]
             if not re.fullmatch(r"n\d{8}", wnid) or wnid in synsets:
                 raise DatasetFormatError(list_file, f"got {text!r}", "one distinct WordNet id (n01234567) per line",
@@ -451,8 +547,13 @@ def read_epic_verb_classes(root: str | Path) -> dict[int, str]:
     root = _require_root(root, dataset)
     annotations = _first_dir(root, ["annotations", "epic-kitchens-100-annotations"])
     path = _locate(annotations, ["EPIC_100_verb_classes.csv"], dataset, "verb classes")
-    return {_as_int(row["id"], path, line, dataset, "an integer id"): row["key"]
-            for line, row in _csv_records(path, ["id", "key"], dataset)}
+    verbs: dict[int, str] = {}
+    for line, row in _csv_records(path, ["id", "key"], dataset):
+        verb = _as_int(row["id"], path, line, dataset, "an integer id")
+        if verb in verbs:
+            raise DatasetFormatError(path, f"verb id {verb} is listed twice", "each verb class once", line, dataset)
+        verbs[verb] = row["key"]
+    return verbs
 
 
 def read_epic100(
@@ -489,16 +590,19 @@ def read_epic100(
                 if segment_unit == "sec":
                     start, end = parse_timestamp(record["start_timestamp"]), parse_timestamp(record["stop_timestamp"])
                 else:
-                    start, end = float(int(record["start_frame"]) - 1), float(int(record["stop_frame"]))
+                    start = float(_as_int(record["start_frame"], path, line, dataset, "an integer start_frame") - 1)
+                    end = float(_as_int(record["stop_frame"], path, line, dataset, "an integer stop_frame"))
+            except DatasetFormatError:
+                raise
             except ValueError as error:
                 raise DatasetFormatError(path, str(error), "HH:MM:SS.ff timestamps and integer frames", line,
                                          dataset) from error
             if end <= start:
                 raise DatasetFormatError(path, f"segment [{start}, {end}) is empty", "stop after start", line, dataset)
             video = root / record["participant_id"] / "videos" / f"{record['video_id']}.MP4"
-            rows.append(_row(video, verb, verbs[verb], split, start, end, segment_unit,
+            rows.append(_row(video, verb, verbs[verb], split, start, end, segment_unit, _where=(path, line),
                              narration_id=record["narration_id"], participant_id=record["participant_id"]))
-    return _frame(rows, dataset, extra=("narration_id", "participant_id"))
+    return _frame(rows, dataset, extra=("narration_id", "participant_id"), root=root, source=annotations)
 
 
 def make_epic_verb_split(
@@ -529,7 +633,9 @@ def write_epic_verb_split(path: str | Path, split: Mapping[int, str]) -> Path:
     """Write a verb split as CSV `verb_class,split` (one verb a line, sorted by id)."""
     path = Path(path)
     lines = ["verb_class,split"] + [f"{verb},{split[verb]}" for verb in sorted(split)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    from jepa.io import write_text
+
+    write_text(path, "\n".join(lines) + "\n")
     return path
 
 
@@ -600,7 +706,7 @@ def _attach_videos(rows: list[dict], stems: Sequence[str], root: Path, dataset: 
     if len(kept) < len(rows):
         log.warning("%s: %d of %d listed clips have no video file under %s", dataset, len(rows) - len(kept),
                     len(rows), root)
-    return kept
+    return _checked(kept, dataset, root)
 
 
 def read_kinetics400(root: str | Path, splits: str | Iterable[str] | None = None) -> pd.DataFrame:
@@ -627,20 +733,21 @@ def read_kinetics400(root: str | Path, splits: str | Iterable[str] | None = None
         if path is None:
             continue
         for line, row in _csv_records(path, ["youtube_id", "time_start", "time_end"], dataset):
-            start = _as_int(row["time_start"].split(".")[0], path, line, dataset, "integer seconds time_start")
-            end = _as_int(row["time_end"].split(".")[0], path, line, dataset, "integer seconds time_end")
+            start = _as_whole(row["time_start"], path, line, dataset, "integer seconds time_start")
+            end = _as_whole(row["time_end"], path, line, dataset, "integer seconds time_end")
             try:
                 row_split = normalize_split(row.get("split") or split)
             except ValueError as error:
                 raise DatasetFormatError(path, str(error), "split train/val/test", line, dataset) from error
             records.append((kinetics_clip_name(row["youtube_id"], start, end),
-                            dict(label_name=row.get("label", ""), split=row_split)))
+                            dict(label_name=row.get("label", ""), split=row_split, _where=(path, line))))
     classes = sorted({r["label_name"] for _, r in records if r["label_name"]})
     label_of = {name: number for number, name in enumerate(classes)}
     rows, stems = [], []
     for stem, record in records:
         if record["split"] in wanted:
-            rows.append(_row("", label_of.get(record["label_name"], -1), record["label_name"], record["split"]))
+            rows.append(_row("", label_of.get(record["label_name"], -1), record["label_name"], record["split"],
+                             _where=record["_where"]))
             stems.append(stem)
     kept = _attach_videos(rows, stems, root, dataset, annotations)
     df = _frame(kept, dataset)
@@ -662,13 +769,20 @@ def read_kinetics100_split(split_dir: str | Path) -> pd.DataFrame:
                                  dataset=dataset)
     rows = []
     class_split: dict[str, str] = {}
+    first_seen: dict[str, tuple[Path, int]] = {}
     for split in SPLITS:
         path = _locate(split_dir, [f"meta_{split}.txt", f"{split}.list", f"{split}.txt"], dataset, f"{split} list")
-        for line, text in _text_lines(path):
+        for line, text in _text_lines(path, dataset):
             class_name, _, stem = text.rpartition("/")
             if not class_name or not KINETICS_NAME.match(stem):
                 raise DatasetFormatError(path, f"got {text!r}",
                                          "'class name/<youtube_id>_<start:06d>_<end:06d>'", line, dataset)
+            if stem in first_seen:
+                first = first_seen[stem]
+                where = f"line {first[1]}" + ("" if first[0] == path else f" of {first[0]}")
+                raise DatasetFormatError(path, f"clip {stem} is listed twice (first on {where})", "each clip once",
+                                         line, dataset)
+            first_seen[stem] = (path, line)
             if class_split.setdefault(class_name, split) != split:
                 raise DatasetFormatError(path, f"class {class_name!r} is also in the {class_split[class_name]} list",
                                          "disjoint classes across splits", line, dataset)

@@ -130,6 +130,18 @@ def _wants_model(factory: Callable[..., Objective]) -> bool:
     return "model" in inspect.signature(target).parameters
 
 
+def term_arguments(key: str) -> dict[str, Any]:
+    """Keyword arguments of a registered objective and their defaults (config validation reads them);
+    an unknown key or argument is a ValueError naming the registered ones."""
+    import jepa.objectives  # noqa: F401  (registers every objective)
+
+    if key not in OBJECTIVES:
+        raise ValueError(f"terms.{key}: unknown objective; registered: {sorted(OBJECTIVES)}")
+    target = getattr(OBJECTIVES[key], "signature_of", None) or OBJECTIVES[key].__init__
+    return {n: p.default for n, p in inspect.signature(target).parameters.items()
+            if n not in ("self", "ctx", "dim", "model") and p.kind is not p.VAR_KEYWORD}
+
+
 def build_objectives(terms: dict[str, dict[str, Any]], dim: int, where: str = "terms",
                      model: Any = None) -> nn.ModuleDict:
     """Instantiate a variant's objectives; unknown keys or arguments fail with their params.yaml path.

@@ -16,8 +16,6 @@ turns them into the features of the oracle probe used to show each task is solva
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from zlib import crc32
@@ -45,19 +43,15 @@ class ClipSet:
         return len(self.labels)
 
     def save(self, path) -> None:
-        """Write an .npz atomically (temporary file in the same folder, then os.replace)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
+        """Write an .npz atomically (jepa.io.atomic_write)."""
+        from jepa.io import atomic_write
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as f:
                 np.savez(f, videos=self.videos, labels=self.labels, class_names=np.array(self.class_names),
                          task=np.array(self.task), latents=self.latents)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+
+        atomic_write(path, write)
 
     @classmethod
     def load(cls, path) -> "ClipSet":
