@@ -521,6 +521,6 @@ def profile_cfg(profile: str | None = None, path: str | Path | None = None) -> t
         known = sorted(profiles) if isinstance(profiles, dict) else []
         raise ConfigError(f"{path}: profile: unknown profile {name!r}; known: {known}")
     try:
-        return name, ProfileCfg.model_validate(profiles[name])
+        return name, ProfileCfg.model_validate(resolve_profiles(profiles, path)[name])
     except ValidationError as err:
         raise ConfigError(_format_error(err, path, prefix=f"profiles.{name}.")) from None

@@ -99,3 +99,14 @@ def test_paper_mini_is_paper_at_cpu_sizes_and_follows_its_changes(tmp_path):
 def test_profile_inheritance_errors_name_the_key(tmp_path, mutate, message):
     with pytest.raises(ConfigError, match=message):
         load_params(_write(tmp_path, mutate))
+
+
+def test_profile_cfg_resolves_inherited_profiles():
+    """The data/probe/few-shot stages read one profile through profile_cfg: a `base:` profile arrives whole."""
+    from jepa.config import profile_cfg
+
+    name, mini = profile_cfg("paper_mini")
+    _, paper = profile_cfg("paper")
+    assert name == "paper_mini"
+    assert mini.model.tubelet == paper.model.tubelet and mini.model.pos_embed == paper.model.pos_embed == "rope"
+    assert mini.mask.blocks == paper.mask.blocks and mini.model.embed_dim != paper.model.embed_dim
