@@ -38,6 +38,11 @@ def eval_data_dir() -> Path:
     return root() / "data" / "generated" / "eval"
 
 
+def clip_bank_dir(regime: str, seed: int) -> Path:
+    """The pretraining clips of one (regime, seed), shared by every variant (jepa.data.bank)."""
+    return root() / "data" / "generated" / "clips" / f"{regime}-s{seed}"
+
+
 def pretrain_metrics(regime: str, variant: str, seed: int) -> Path:
     return root() / "reports" / "metrics" / "pretrain" / f"{run_id(regime, variant, seed)}.json"
 

@@ -138,10 +138,12 @@ def setup_distributed() -> tuple[int, int, torch.device]:
 def default_stream(cfg: RunConfig, start_step: int, rank: int, world: int) -> Iterator:
     p = cfg.profile
     if p.data.source == "synthetic":
-        from jepa.data.stream import synthetic_stream
+        from jepa import paths
+        from jepa.data.stream import banked_stream
 
-        return synthetic_stream(cfg.regime, cfg.seed, p.train.batch_size, p.model.frames, p.model.img_size,
-                                start_step=start_step, weights=p.data.mixed_weights, rank=rank, world_size=world)
+        return banked_stream(paths.clip_bank_dir(cfg.regime, cfg.seed), cfg.regime, cfg.seed, p.train.batch_size,
+                             p.model.frames, p.model.img_size, start_step=start_step, weights=p.data.mixed_weights,
+                             rank=rank, world_size=world)
     from jepa.data.real import real_stream  # paper profile: real datasets under data/raw
 
     return real_stream(cfg, start_step=start_step, rank=rank, world_size=world)
