@@ -125,85 +125,10 @@ def train_probe(kind: str, data: ProbeData, cfg: ProbeCfg, seed: int) -> float:
     return float((pred == data.val_y).float().mean())
 
 
-class StackedProbes:
-    """K probes of one kind, parameters stacked along a leading seed axis, run in one batched pass.
-
-    Inputs are (K, B, tokens, D): each probe sees its own minibatch. The ops are those of the probe
-    modules (mean pooling or timm's AttentionPoolLatent, LayerNorm, linear) with the K probes' matrix
-    products as one batched product and their attention as one SDPA call over K x B rows."""
-
-    def __init__(self, probes: list[nn.Module]):
-        self.kind = "attentive" if isinstance(probes[0], AttentiveProbe) else "linear"
-        self.names = [n for n, _ in probes[0].named_parameters()]
-        self.params = {n: torch.stack([dict(p.named_parameters())[n].detach() for p in probes]).requires_grad_()
-                       for n in self.names}
-        if self.kind == "attentive":
-            pool = probes[0].pool
-            self.heads, self.eps = pool.num_heads, probes[0].norm.eps
-            assert pool.fused_attn and pool.pos_embed is None and isinstance(pool.norm, nn.Identity)
-
-    @staticmethod
-    def _linear(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        """(K, B, i) x (K, o, i) + (K, o) -> (K, B, o)."""
-        return torch.baddbmm(b.unsqueeze(1), x, w.transpose(1, 2))
-
-    def __call__(self, tokens: torch.Tensor) -> torch.Tensor:
-        p = self.params
-        if self.kind == "linear":
-            return self._linear(tokens.mean(dim=2), p["head.weight"], p["head.bias"])
-        k, b, n, d = tokens.shape
-        hd = d // self.heads
-        q = self._linear(p["pool.latent"][:, 0], p["pool.q.weight"], p["pool.q.bias"])  # (K, 1, D)
-        q = q.unsqueeze(1).expand(k, b, 1, d).reshape(k * b, 1, self.heads, hd).transpose(1, 2)
-        kv = self._linear(tokens.reshape(k, b * n, d), p["pool.kv.weight"], p["pool.kv.bias"])
-        kv = kv.reshape(k * b, n, 2, self.heads, hd).permute(2, 0, 3, 1, 4)
-        x = F.scaled_dot_product_attention(q, kv[0], kv[1])
-        x = x.transpose(1, 2).reshape(k, b, d)
-        x = self._linear(x, p["pool.proj.weight"], p["pool.proj.bias"])
-        h = F.gelu(self._linear(x, p["pool.mlp.fc1.weight"], p["pool.mlp.fc1.bias"]))
-        x = x + self._linear(h, p["pool.mlp.fc2.weight"], p["pool.mlp.fc2.bias"])
-        x = F.layer_norm(x, (d,), eps=self.eps) * p["norm.weight"].unsqueeze(1) + p["norm.bias"].unsqueeze(1)
-        return self._linear(x, p["head.weight"], p["head.bias"])
-
-
-def train_probes(kind: str, data: ProbeData, cfg: ProbeCfg, seeds: list[int]) -> list[float]:
-    """`train_probe` for several seeds at once, stepped together (StackedProbes).
-
-    Each seed's probe starts from the weights `train_probe` builds for it, draws its own minibatch
-    order from its own generator and follows its own loss (the summed loss has one term per probe, so
-    each probe's gradient is its own); at these sizes the per-step Python and dispatch cost dominates
-    and is paid once for all seeds."""
-    probes = []
-    for seed in seeds:
-        torch.manual_seed(seed)
-        probes.append(PROBES[kind](data.train.shape[-1], data.num_classes, cfg.heads))
-    stacked = StackedProbes(probes)
-    opt = torch.optim.AdamW([stacked.params[n] for n in stacked.names], lr=cfg.lr, weight_decay=cfg.weight_decay)
-    gens = [torch.Generator().manual_seed(seed) for seed in seeds]
-    n = len(data.train)
-    steps_per_epoch = max(1, n // cfg.batch_size)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.epochs * steps_per_epoch)
-    for _ in range(cfg.epochs):
-        orders = torch.stack([torch.randperm(n, generator=g) for g in gens])
-        for i in range(steps_per_epoch):
-            idx = orders[:, i * cfg.batch_size:(i + 1) * cfg.batch_size]
-            out = stacked(data.train[idx])
-            loss = F.cross_entropy(out.flatten(0, 1), data.train_y[idx].flatten(), reduction="none")
-            loss = loss.view(len(seeds), -1).mean(1).sum()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-    with torch.no_grad():
-        pred = torch.cat([stacked(data.val[i:i + 256].expand(len(seeds), -1, -1, -1)).argmax(-1)
-                          for i in range(0, len(data.val), 256)], dim=1)
-    return [float(v) for v in (pred == data.val_y).float().mean(1)]
-
-
 def probe_accuracy(kind: str, data: ProbeData, cfg: ProbeCfg) -> dict:
     """Mean over the profile's probe seeds (attentive probes vary by several points with their own seed)."""
     data = _standardize(data)
-    accs = train_probes(kind, data, cfg, list(cfg.seeds))
+    accs = [train_probe(kind, data, cfg, s) for s in cfg.seeds]
     return {"acc": float(np.mean(accs)), "accs": accs, "probe": kind,
             "n_train": len(data.train), "n_val": len(data.val)}
 
