@@ -9,8 +9,8 @@ drift on a shared machine hits both; medians are reported):
   FlopCounterMode) as a fraction of the fp32 matmul peak measured in the same run;
 - clips: the clip-bank stage's cost per step (rendering the regime's batches once, shared by every
   variant of that regime and seed);
-- probe: one probe stage (a random-init encoder of the profile, every analogue) with the probe seeds
-  trained one after another (before) and together (after), and whether the accuracies agree;
+- probe: a probe stage's work (a random-init encoder of the profile) split into feature extraction
+  and probe training;
 - overhead: one papermill kernel start + the package imports, against a plain `python -c pass`.
 
 Writes reports/benchmarks/pipeline.csv.
@@ -99,7 +99,7 @@ def bench_pretrain(cfg, steps: int, repeats: int, bank_dir: Path) -> dict:
 
 
 def bench_probe(profile: str, tasks: list[str], repeats: int, epochs: int | None = None) -> dict:
-    """One probe stage's work on a random-init encoder: features once, then the seeds one by one vs together."""
+    """One probe stage's work on a random-init encoder: features once per set, then every probe seed."""
     from jepa import evaluate
     from jepa.config import profile_cfg
     from jepa.data.synthetic import make_eval_set
@@ -119,21 +119,15 @@ def bench_probe(profile: str, tasks: list[str], repeats: int, epochs: int | None
                                   len(sets["train"].class_names))
         datasets[task] = evaluate._standardize(data)
     cfg, seeds = prof.probe, list(prof.probe.seeds)
-    if epochs:  # a shorter probe schedule: the per-step costs compared are the same
+    if epochs:  # a shorter probe schedule
         cfg = cfg.model_copy(update={"epochs": epochs})
-    times = {"one_by_one": [], "stacked": []}
-    accs = {}
-    for r in range(repeats):
-        for name in (("one_by_one", "stacked") if r % 2 == 0 else ("stacked", "one_by_one")):
-            t0 = time.perf_counter()
-            for task, data in datasets.items():
-                kind = cfg.protocol[task]
-                accs[name, task] = (evaluate.train_probes(kind, data, cfg, seeds) if name == "stacked"
-                                    else [evaluate.train_probe(kind, data, cfg, s) for s in seeds])
-            times[name].append(time.perf_counter() - t0)
-    equal = all(accs["stacked", t] == accs["one_by_one", t] for t in tasks)
-    return {"feat_s": t_feat, "med": {k: statistics.median(v) for k, v in times.items()}, "times": times,
-            "equal": equal, "accs": {t: [round(a, 4) for a in accs["stacked", t]] for t in tasks}}
+    times, accs = [], {}
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for task, data in datasets.items():
+            accs[task] = [round(evaluate.train_probe(cfg.protocol[task], data, cfg, s), 4) for s in seeds]
+        times.append(time.perf_counter() - t0)
+    return {"feat_s": t_feat, "probe_s": statistics.median(times), "accs": accs}
 
 
 def bench_overhead() -> dict:
@@ -208,11 +202,13 @@ def main() -> None:
     if not args.skip_probe:
         pr = bench_probe(args.probe_profile, args.probe_tasks.split(","), args.probe_repeats, args.probe_epochs)
         print("probe:", pr)
-        before, after = pr["feat_s"] + pr["med"]["one_by_one"], pr["feat_s"] + pr["med"]["stacked"]
-        rows.append({"stage": "probe", "what": f"{args.probe_profile} random-init encoder on {args.probe_tasks}; "
-                                               f"{args.probe_epochs or 'profile'} epochs; features {pr['feat_s']:.1f} s (once, in both)",
-                     "before_s": round(before, 1), "after_s": round(after, 1), "speedup": round(before / after, 3),
-                     "results_equal": f"{'yes' if pr['equal'] else 'NO'} (accuracies {pr['accs']})"})
+        stage = pr["feat_s"] + pr["probe_s"]
+        rows.append({"stage": "probe", "what": f"{args.probe_profile} random-init encoder on {args.probe_tasks}, "
+                                               f"{args.probe_epochs or 'profile'} epochs: features {pr['feat_s']:.1f} s "
+                                               f"(extracted once per encoder and set), probe training {pr['probe_s']:.1f} s",
+                     "before_s": round(stage, 1), "after_s": round(stage, 1), "speedup": 1.0,
+                     "results_equal": f"unchanged (accuracies {pr['accs']}); probe seeds stacked into one batched "
+                                      "pass measured 0.96x on a quiet machine, not kept"})
     ov = bench_overhead()
     print("overhead:", ov)
     rows.append({"stage": "overhead", "what": "one papermill kernel start + imports per notebook stage (unchanged)",
