@@ -57,6 +57,11 @@ def metrics_dir(kind: str) -> Path:
     return root() / "reports" / "metrics" / kind
 
 
+def clip_bank_dir(regime: str, seed: int) -> Path:
+    """The pretraining clips of one (regime, seed), shared by every variant (jepa.data.bank)."""
+    return root() / "data" / "generated" / "clips" / f"{regime}-s{seed}"
+
+
 def pretrain_metrics(regime: str, variant: str, seed: int) -> Path:
     return metrics_dir("pretrain") / f"{run_id(regime, variant, seed)}.json"
 

@@ -194,10 +194,12 @@ def setup_distributed() -> tuple[int, int, torch.device]:
 def default_stream(cfg: RunConfig, start_step: int, rank: int, world: int) -> Iterator:
     p = cfg.profile
     if p.data.source == "synthetic":
-        from jepa.data.stream import synthetic_stream
+        from jepa import paths
+        from jepa.data.stream import banked_stream
 
-        return synthetic_stream(cfg.regime, cfg.seed, p.train.batch_size, p.model.frames, p.model.img_size,
-                                start_step=start_step, weights=p.data.mixed_weights, rank=rank, world_size=world)
+        return banked_stream(paths.clip_bank_dir(cfg.regime, cfg.seed), cfg.regime, cfg.seed, p.train.batch_size,
+                             p.model.frames, p.model.img_size, start_step=start_step, weights=p.data.mixed_weights,
+                             rank=rank, world_size=world)
     from jepa.data.real import real_stream  # paper profile: real datasets under data/raw
 
     return real_stream(cfg, start_step=start_step, rank=rank, world_size=world)
@@ -276,8 +278,9 @@ def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = 
             _ema_update(target_encoder, model.encoder, ema_at(step, cfg))
         done = step + 1
         if done % t_cfg.log_every == 0 or done == t_cfg.steps:  # rows do not depend on where a run stopped
-            row = {"step": done, "loss": float(loss.detach()), "lr": lr_at(step, cfg),
-                   **{f"loss_{k}": float(v.detach()) for k, v in terms.items()},
+            values = torch.stack([loss.detach().float(), *(v.detach().float() for v in terms.values())]).tolist()
+            row = {"step": done, "loss": values[0], "lr": lr_at(step, cfg),
+                   **{f"loss_{k}": v for k, v in zip(terms, values[1:])},
                    "target_std": _target_std(target_encoder if model.ema else model.encoder, x)}
             history.append(row)
             bar.set_postfix(loss=f"{row['loss']:.4f}", std=f"{row['target_std']:.3f}")
@@ -323,6 +326,9 @@ def _target_std(encoder: nn.Module, x: torch.Tensor) -> float:
 
 
 def _check_finite(terms: dict[str, torch.Tensor], cfg: RunConfig, step: int, ckpt: Path) -> None:
+    """One host sync per step for all terms (on a GPU each bool() waits for the device); names the bad term."""
+    if bool(torch.stack([torch.isfinite(v.detach()).all() for v in terms.values()]).all()):
+        return
     for name, value in terms.items():
         if not torch.isfinite(value).all():
             raise NonFiniteLossError(
