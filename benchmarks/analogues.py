@@ -5,12 +5,20 @@ training clips and on each few-shot set's base classes, appends one row per (set
 reports/benchmarks/ceilings.csv (with a fingerprint of the generated clips, so rows from a
 changed generator are never mixed with the new ones) and keeps the few-shot encoders under
 data/generated/ceiling/ for the protocol comparison.
+`floors`: random-init (3 seeds) and raw-pixel floors of a redesigned analogue, probed as the default
+probes (reports/benchmarks/analogue_floors.csv).
+`protocols`: few-shot protocols (mean-pooled / time-ordered prototypes, OTAM, attentive pooling fit on
+the base classes) on the ceiling encoder and the floors, same saved episodes
+(reports/benchmarks/fewshot_protocols.csv).
+`noise`: validation-sampling, probe-seed and run-seed components of the committed probe accuracies
+(reports/benchmarks/probe_noise.csv).
 `report`: joins those rows with the committed floors and baselines (reports/floors.csv,
-reports/rq1_runs.csv, reports/rq2_runs.csv) and the latent oracle into reports/analogues.csv and
-reports/figures/analogues.png.
+reports/rq1_runs.csv, reports/rq2_runs.csv) and the latent oracle into reports/analogues.csv,
+reports/analogues.md and reports/figures/analogues.png.
 
 Run (CPU is shared: one thread, low priority):
-  nice -n 15 .venv/bin/python benchmarks/analogues.py ceilings --seeds 0
+  nice -n 15 .venv/bin/python benchmarks/analogues.py ceilings --seeds 0 [--n-train 3000] [--steps 1000]
+  nice -n 15 .venv/bin/python benchmarks/analogues.py protocols
   .venv/bin/python benchmarks/analogues.py report
 """
 
@@ -179,7 +187,7 @@ def build_report() -> None:
         train, val = eval_data.load(out_dir, task)
         current = fingerprint(val)
         committed = floors[floors.analogue == task].set_index("regime")
-        for (data, _, _), ceil in ceilings[ceilings.set == task].groupby(["data", "n_train", "steps"], sort=False):
+        for (data, _, _, _), ceil in ceilings[ceilings.set == task].groupby(["data", "n_train", "steps", "lr"], sort=False):
             is_current = data == current
             mine = new_floors[(new_floors.set == task) & (new_floors.data == data)]
             row = {"analogue": task, "benchmark": BENCHMARK[task], "generator": "current" if is_current else "retired",
@@ -189,18 +197,18 @@ def build_report() -> None:
                 rm, rh, rn = _ci(mine[mine.floor == "random_init"].acc)
                 row |= {"pixels_pp": pm, "pixels_ci95": ph, "random_init_pp": rm, "random_init_ci95": rh,
                         "floor_seeds": rn, "floors_from": "reports/benchmarks/analogue_floors.csv"}
-            elif data == _committed_fingerprint(task, ceilings, is_current):
+            elif data == _committed_fingerprint(task, ceilings):
                 c = committed.iloc[0]
                 row |= {"pixels_pp": c.pixels_pp, "pixels_ci95": c.pixels_ci95, "random_init_pp": c.random_init_pp,
                         "random_init_ci95": c.random_init_ci95, "floor_seeds": 3, "floors_from": "reports/floors.csv"}
-            if data == _committed_fingerprint(task, ceilings, is_current):
+            if data == _committed_fingerprint(task, ceilings):
                 for regime in ("single", "mixed"):
                     if regime in committed.index:
                         row[f"baseline_{regime}_pp"] = committed.loc[regime, "pretrained_pp"]
                         row[f"baseline_{regime}_ci95"] = committed.loc[regime, "pretrained_ci95"]
             m, h, n = _ci(ceil.val_acc)
             row |= {"ceiling_pp": m, "ceiling_ci95": h, "ceiling_seeds": n, "ceiling_steps": int(ceil.steps.iloc[0]),
-                    "ceiling_train_pp": round(100 * ceil.train_acc.mean(), 2), "n_train": int(ceil.n_train.iloc[0]),
+                    "ceiling_lr": float(ceil.lr.iloc[0]), "ceiling_train_pp": round(100 * ceil.train_acc.mean(), 2), "n_train": int(ceil.n_train.iloc[0]),
                     "n_val": int(ceil.n_val.iloc[0])}
             if is_current:
                 row["oracle_pp"] = 100 * _oracle(train, val)
@@ -213,7 +221,7 @@ def build_report() -> None:
         runs = runs[runs.shots == 5].set_index(["regime", "variant"])
         test = rq.fewshot_clips(kind, profile)
         current = fingerprint(test)
-        for (data, _, _), ceil in ceilings[ceilings.set == kind].groupby(["data", "n_train", "steps"], sort=False):
+        for (data, _, _, _), ceil in ceilings[ceilings.set == kind].groupby(["data", "n_train", "steps", "lr"], sort=False):
             row = {"analogue": kind, "benchmark": BENCHMARK[kind], "generator": "current" if data == current else "retired",
                    "probe": "5-way 5-shot prototype (mean-pooled)", "chance_pp": 20.0}
             if data == current:
@@ -251,7 +259,8 @@ def _markdown(df: pd.DataFrame, path: Path) -> None:
     from jepa.claims import to_markdown
 
     cols = ["analogue", "generator", "chance_pp", "pixels_pp", "random_init_pp", "baseline_single_pp",
-            "baseline_mixed_pp", "ceiling_pp", "ceiling_seeds", "ceiling_steps", "oracle_pp", "headroom_pp", "usable"]
+            "baseline_mixed_pp", "ceiling_pp", "ceiling_train_pp", "n_train", "ceiling_steps", "ceiling_lr", "ceiling_seeds",
+            "oracle_pp", "headroom_pp", "usable", "protocol_chosen", "protocol_usable"]
     lines = ["# Analogues: is each one a valid instrument? (profile `tiny`)", "",
              "Supervised ceiling = the same tiny encoder trained end to end with labels (analogues: on the training "
              "clips with the analogue's probe head, scored on its validation clips; few-shot sets: on the base classes, "
@@ -260,7 +269,9 @@ def _markdown(df: pd.DataFrame, path: Path) -> None:
              "marked `retired` was replaced. Usable: ceiling >= higher floor + "
              f"{ceiling.USABLE_MARGIN_PP:.0f} pp (few-shot sets: + {ceiling.USABLE_MARGIN_FEWSHOT_PP:.0f} pp at 5-shot). "
              "Full table: `analogues.csv`; produced by `benchmarks/analogues.py`.", "",
-             to_markdown(df[[c for c in cols if c in df]].round(1)), ""]
+             to_markdown(df[[c for c in cols if c in df]].round(1).assign(
+                 ceiling_lr=df.get("ceiling_lr", pd.Series(np.nan, index=df.index)).map(
+                     lambda v: f"{v:g}" if np.isfinite(v) else "n/a"))), ""]
     prot = root() / "reports" / "benchmarks" / "fewshot_protocols.csv"
     if prot.exists():
         p = pd.read_csv(prot)
@@ -306,6 +317,7 @@ def _with_protocol(df: pd.DataFrame) -> pd.DataFrame:
     df = df.copy()
     for kind, r in picked.iterrows():
         i = (df.analogue == kind) & (df.generator == "current")
+        i &= df.ceiling_steps == df.loc[i, "ceiling_steps"].max()  # the encoder the comparison loaded (longest run)
         floors = [r["random init"], r["raw pixels"]]
         df.loc[i, "protocol_chosen"] = best
         df.loc[i, "protocol_ceiling_pp"] = r["supervised ceiling"]
@@ -315,7 +327,7 @@ def _with_protocol(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def _committed_fingerprint(task: str, ceilings: pd.DataFrame, is_current: bool) -> str:
+def _committed_fingerprint(task: str, ceilings: pd.DataFrame) -> str:
     """The clips the committed floors were measured on: the first generator a ceiling ran on."""
     return ceilings[ceilings.set == task].data.iloc[0]
 
@@ -328,7 +340,9 @@ def _figure(df: pd.DataFrame, path: Path) -> None:
 
     bars = [("pixels", "raw pixels"), ("random_init", "random init"), ("baseline_single", "baseline single"),
             ("baseline_mixed", "baseline mixed"), ("ceiling", "supervised ceiling"), ("oracle", "latent oracle")]
-    labels = [f"{r.analogue}{' (retired)' if r.generator == 'retired' else ''}" for r in df.itertuples()]
+    labels = [f"{r.analogue}{' (retired)' if r.generator == 'retired' else ''}\n{r.n_train} clips, {r.ceiling_steps} steps"
+              + (f", lr {r.ceiling_lr:g}" if "ceiling_lr" in df and np.isfinite(r.ceiling_lr) and r.ceiling_lr != 1e-3 else "")
+              for r in df.itertuples()]
     fig, ax = plt.subplots(figsize=(10.5, 1.6 + 0.75 * len(df)))
     height = 0.8 / len(bars)
     y = np.arange(len(df))
@@ -470,6 +484,7 @@ def main() -> None:
     c.add_argument("--steps", type=int, default=1000)
     c.add_argument("--eval-dir", type=Path, default=None)
     c.add_argument("--n-train", type=int, default=None, help="train the ceiling on this many fresh clips")
+    c.add_argument("--lr", type=float, default=ceiling.CeilingCfg.lr)
     f = sub.add_parser("floors")
     f.add_argument("--tasks", nargs="+", default=["temporal"])
     f.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
@@ -484,7 +499,7 @@ def main() -> None:
     global EVAL_DIR
     EVAL_DIR = getattr(args, "eval_dir", None)
     if args.cmd == "ceilings":
-        run_ceilings(args.tasks, args.seeds, ceiling.CeilingCfg(steps=args.steps), args.n_train)
+        run_ceilings(args.tasks, args.seeds, ceiling.CeilingCfg(steps=args.steps, lr=args.lr), args.n_train)
     elif args.cmd == "protocols":
         run_protocols(args.kinds, args.steps, args.which)
     elif args.cmd == "noise":
