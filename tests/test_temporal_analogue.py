@@ -50,14 +50,3 @@ def test_raw_pixel_probes_stay_near_chance():
     bag = lambda v: pixels(v).reshape(len(v), 4, -1).mean(axis=1)  # noqa: E731
     tubelets = linear_probe(bag(train.videos), train.labels, bag(test.videos), test.labels)
     assert clip < chance + NEAR_CHANCE and tubelets < chance + NEAR_CHANCE, (clip, tubelets)
-
-
-def test_label_is_visible_in_the_pixels_by_a_fixed_area_rule():
-    """Not only in the latents: the object's area per tubelet (pixels far from the clip's median) and the sign
-    of most of its changes give the label, so the capability is there to be seen at 32 px."""
-    clips = S.make_eval_set("temporal", 200, seed=5)
-    v = clips.videos.astype(np.float32).mean(-1)
-    median = np.median(v.reshape(len(v), -1), axis=1)[:, None, None, None]
-    area = (np.abs(v - median) > 30).mean(axis=(2, 3))[:, ::TEMPORAL_HOLD]
-    votes = np.sign(np.diff(area, axis=1)).sum(axis=1)
-    assert np.mean((votes < 0) == (clips.labels == 1)) > 0.9
