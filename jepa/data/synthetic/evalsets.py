@@ -69,8 +69,8 @@ class ClipSet:
 
 def oracle_features(latents: np.ndarray) -> np.ndarray:
     """Features of the oracle probe: the ordered per-frame latents plus the sign of each
-    frame-to-frame change (a fixed nonlinearity: growing slowly vs shrinking slowly is invisible to
-    any linear function of a stationary trajectory's mean, but not to the signs of its changes)."""
+    frame-to-frame change (a fixed nonlinearity: speeding up vs slowing down is invisible to
+    any linear function of a stationary trajectory, but not to the signs of its changes)."""
     n = len(latents)
     change = np.sign(np.diff(latents, axis=1)) if latents.shape[1] > 1 else latents[:, :0]
     return np.concatenate([latents.reshape(n, -1), change.reshape(n, -1)], axis=1).astype(F32)
@@ -171,35 +171,45 @@ def _motion(n: int, rng, frames: int, size: int) -> ClipSet:
 
 
 # --------------------------------------------------------------------------- temporal
-TEMPORAL_CLASSES = ["inflate-then-pop", "snap-then-deflate"]
-# Frames per state: the size changes only between tubelets (the model's tubelet is 2 frames), so each
-# tubelet is a still and a bag of tubelets carries no order; 8 frames show 4 states, 3 changes.
-TEMPORAL_HOLD = 2
-TEMPORAL_RADIUS = (0.1, 0.4)   # fraction of the frame size: smallest and largest radius of the cycle
+TEMPORAL_CLASSES = ["speeding-up", "slowing-down"]
+TEMPORAL_VARIANTS = ("translate", "rotate", "orbit")
 
 
 def temporal_tracks(n: int, rng, frames: int, size: int):
-    """Class-0 ('inflate-then-pop') dynamics: a balloon-like object's radius follows a sawtooth over
-    its states (one state per TEMPORAL_HOLD frames): it grows by a sixth of its range per state
-    (period 5-7 states, random) and drops back to its smallest size when full. The phase is
-    uniform, so every state has the same distribution at every time (stationary), and with a
-    period of about twice the clip's 3 changes a clip holds a pop half of the time: the first and
-    last states alone (their difference is +- half the range either way) do not tell the classes
-    apart; the direction of the small steps, or of the one big jump, does.
+    """Class-0 ('speeding-up') dynamics: the speed of one process follows a sawtooth
+    (gradual speed-up, sudden drop) with a random period of 3-5 frames and a uniform random
+    phase, so the speed distribution is the same at every frame (stationary). The process is
+    one of: translation along a random direction, spin in place with a random sense, or an
+    orbit (random sense) of one object around another.
 
-    Returns (tracks list, per-frame size state (N, T) in [0, 1), zeros (no variants)).
+    Returns (tracks list, per-frame active-process state (N, T) in units of its top speed, variant ids).
     """
-    steps = -(-frames // TEMPORAL_HOLD)
-    period = rng.uniform(5.0, 7.0, (n, 1)).astype(F32)
+    variant = rng.integers(0, len(TEMPORAL_VARIANTS), n)
+    period = rng.integers(3, 6, (n, 1)).astype(F32)
     phase = rng.uniform(0, 1, (n, 1)).astype(F32)
-    state = (phase + np.arange(steps, dtype=F32)[None] / period) % F32(1.0)           # (N, steps)
-    state = np.repeat(state, TEMPORAL_HOLD, axis=1)[:, :frames]                         # (N, T)
-    lo, hi = TEMPORAL_RADIUS
-    radius = (F32(lo) + F32(hi - lo) * state) * F32(size)
-    x, y = (np.broadcast_to(rng.uniform(0, size, (n, 1)).astype(F32), (n, frames)) for _ in range(2))
-    angle = np.broadcast_to(rng.uniform(0, 2 * np.pi, (n, 1)).astype(F32), (n, frames))
-    balloon = ObjectTracks(x=x, y=y, radius=radius, angle=angle, **_polarity_look(n, rng, (0, 1, 4, 5)))
-    return [balloon], state, np.zeros(n, np.int64)
+    ramp = (phase + np.arange(frames - 1, dtype=F32)[None] / period) % F32(1.0)          # (N, steps)
+    speed = F32(0.08) + F32(0.92) * ramp                                                  # fraction of top speed
+    state = np.concatenate([np.zeros((n, 1), F32), np.cumsum(speed, axis=1)], axis=1)    # (N, T)
+    sense = np.where(rng.random((n, 1)) < 0.5, F32(-1.0), F32(1.0))
+    heading = rng.uniform(0, 2 * np.pi, (n, 1)).astype(F32)
+    centre = rng.uniform(0, size, (2, n, 1)).astype(F32)
+    angle0 = rng.uniform(0, 2 * np.pi, (n, 1)).astype(F32)
+    v_translate, v_spin, v_orbit = F32(0.085 * size), F32(0.55), F32(0.42)
+    is_t, is_r, is_o = (variant == 0)[:, None], (variant == 1)[:, None], (variant == 2)[:, None]
+    orbit_r = F32(0.27 * size)
+    orbit_angle = angle0 + sense * v_orbit * state
+    x = np.where(is_t, centre[0] + np.cos(heading) * v_translate * state,
+                 np.where(is_o, centre[0] + orbit_r * np.cos(orbit_angle), centre[0]))
+    y = np.where(is_t, centre[1] + np.sin(heading) * v_translate * state,
+                 np.where(is_o, centre[1] + orbit_r * np.sin(orbit_angle), centre[1]))
+    angle = np.where(is_r, angle0 + sense * v_spin * state, np.broadcast_to(angle0, (n, frames)))
+    mover = ObjectTracks(x=x, y=y, radius=np.broadcast_to(rng.uniform(0.13, 0.2, (n, 1)).astype(F32) * size,
+                                                          (n, frames)),
+                         angle=angle, **_polarity_look(n, rng, (2, 1, 3)))
+    anchor = ObjectTracks(x=np.broadcast_to(centre[0], (n, frames)), y=np.broadcast_to(centre[1], (n, frames)),
+                          radius=np.full((n, frames), 0.12 * size, F32), angle=np.broadcast_to(angle0, (n, frames)),
+                          opacity=np.broadcast_to(is_o.astype(F32), (n, frames)), **_polarity_look(n, rng, (0, 4)))
+    return [anchor, mover], state, variant
 
 
 _BG_LEVEL = (85.0, 170.0)
@@ -219,27 +229,27 @@ def _polarity_look(n: int, rng, shapes) -> dict:
 
 
 def _temporal(n: int, rng, frames: int, size: int, labels: np.ndarray | None = None) -> ClipSet:
-    """SSv2 analogue, isolating the arrow of time: 'inflate-then-pop' (gradual growth, sudden
-    collapse) vs its exact time reversal 'snap-then-deflate' (sudden growth, gradual shrinking).
+    """SSv2 analogue, isolating temporal order: 'speeding-up' vs its exact time reversal
+    'slowing-down' (a sudden jump in speed, then a gradual slow-down).
 
-    Why this design:
+    Why this design (DESIGN section 6 lists what failed before):
     - Class 1 clips are class-0 clips played backwards, so the bag of frames is identical in
-      distribution: a frame-shuffled or single-random-frame model is at chance, exactly; and as
-      the size changes only between tubelets, so is a model that sees a bag of tubelets (an
-      attentive probe on raw tubelet patches, which carry no position).
-    - The dynamics are stationary (uniform phase of the size sawtooth), the position uniform on
-      the torus, so a state at a FIXED time has the same distribution in both classes.
+      distribution: a frame-shuffled or single-random-frame model is at chance, exactly.
+    - The dynamics are stationary (uniform random phase of the speed sawtooth), positions and
+      orientations uniform on the torus and directions/senses random, so even a frame (or a
+      two-frame tubelet) at a FIXED index has the same distribution in both classes: a probe
+      that reads 'the state at t=0' (e.g. an attentive probe on a random encoder with temporal
+      position embeddings) learns nothing. Approach/recede, appear/disappear, grow/shrink fail
+      this: their first frame alone reveals the class.
     - Random contrast polarity (with uniform positions) makes every pixel's class-conditional
       mean equal, so a linear probe on raw pixels of the whole clip is blind.
-    - The signal is large at 32 px: each state changes the radius by ~1.6 px and a pop by ~8 px,
-      between tubelets the encoder sees as separate tokens. The previous analogue (a speed
-      sawtooth of 3-5 frames, i.e. changes inside a tubelet) stayed at chance even for an encoder
-      trained end to end with labels.
+    - Speed change is a third-order temporal statistic: telling the classes apart needs
+      comparing at least three frames (two consecutive displacements), i.e. order.
     Binary because the order-blind floor is exact only then: a bag of frames recovers the
     trajectory up to reversal, so with more classes it would identify the pair.
     """
     labels = _balanced_labels(n, 2) if labels is None else np.asarray(labels, np.int64)
-    tracks, state, _ = temporal_tracks(n, rng, frames, size)
+    tracks, state, variant = temporal_tracks(n, rng, frames, size)
     backwards = labels == 1
     tracks = [t.reversed_in_time().select(backwards, t) for t in tracks]
     state = np.where(backwards[:, None], state[:, ::-1], state)
@@ -247,8 +257,11 @@ def _temporal(n: int, rng, frames: int, size: int, labels: np.ndarray | None = N
     for t in tracks:
         draw(canvas, t)
     add_grey_noise(canvas, rng, 6.0)
-    balloon = tracks[0]
-    latents = np.stack([state, (balloon.x % size) / size, (balloon.y % size) / size], axis=-1)
+    speed = np.concatenate([np.zeros((n, 1), F32), np.abs(np.diff(state, axis=1))], axis=1)
+    mover = tracks[1]
+    latents = np.stack([speed, (mover.x % size) / size, (mover.y % size) / size,
+                        np.broadcast_to((variant == 0)[:, None], (n, frames)).astype(F32),
+                        np.broadcast_to((variant == 1)[:, None], (n, frames)).astype(F32)], axis=-1)
     return ClipSet(to_uint8(canvas), labels, list(TEMPORAL_CLASSES), "temporal", latents.astype(F32))
 
 
