@@ -5,7 +5,9 @@ from the test classes with a fixed seed and saved, so every backbone variant is 
 identical episodes and variants can be compared pairwise, episode by episode. The default
 classifier is a cosine prototype classifier (class mean of L2-normalised support features),
 scored for all episodes at once in torch; accuracies are fractions in [0, 1] and the 95% CI
-is 1.96 * std / sqrt(n) as in TRX ``run.py`` (jepa.stats.normal_ci).
+is 1.96 * std / sqrt(n) as in TRX ``run.py`` (jepa.stats.normal_ci). ``classifier="otam"`` instead matches ordered
+per-time-step features by a monotonic soft alignment (OTAM, Cao et al. 2020), so verbs that
+differ only in the order of their phases stay apart.
 """
 
 from __future__ import annotations
@@ -28,13 +30,16 @@ __all__ = [
     "check_no_contamination",
     "evaluate_fewshot",
     "logistic_accuracy",
+    "otam_accuracy",
+    "otam_distance",
+    "temporal_features",
     "paired_difference",
     "prototype_accuracy",
     "sample_episodes",
     "summarize",
 ]
 
-Classifier = Literal["prototype", "logistic"]
+Classifier = Literal["prototype", "logistic", "otam"]
 ArrayLike = np.ndarray | torch.Tensor
 
 # Upper bound on elements materialised at once (8 MiB of float32): keeps memory flat for
@@ -239,6 +244,67 @@ def logistic_accuracy(features: ArrayLike, episodes: Episodes, **logistic_kwargs
     return accuracies
 
 
+def temporal_features(tokens: torch.Tensor, time_steps: int) -> torch.Tensor:
+    """(N, time_steps * S, D) encoder tokens in (t, h, w) order -> (N, time_steps, D): the spatial mean per time step."""
+    n, m, d = tokens.shape
+    if m % time_steps:
+        raise ValueError(f"{m} tokens are not {time_steps} time steps of equal size")
+    return tokens.reshape(n, time_steps, m // time_steps, d).mean(dim=2)
+
+
+def otam_distance(dists: torch.Tensor, lbda: float = 0.1) -> torch.Tensor:
+    """(..., L, M) frame-to-frame distances (query frames x support frames) -> (...) alignment cost.
+
+    OTAM's cumulative soft-min over monotonic paths, as in the reference implementation
+    (tobyperrett/few-shot-action-recognition, ``OTAM_cum_dist``): the support axis is padded with
+    a zero-cost column on either side, so a path may start and end anywhere along the support;
+    inside, a step comes from the diagonal or from the left only (no frame is matched twice in a
+    row of the query), on the padding columns also from above. softmin_l(x) = -l log sum exp(-x / l).
+    """
+    d = torch.nn.functional.pad(dists, (1, 1))
+    rows, cols = d.shape[-2], d.shape[-1]
+    softmin = lambda *xs: -lbda * torch.logsumexp(torch.stack(xs) / -lbda, dim=0)  # noqa: E731
+    prev = torch.cumsum(d[..., 0, :], dim=-1)  # top row: only moves to the right
+    for l in range(1, rows):
+        row = [d[..., l, 0] + prev[..., 0]]
+        for m in range(1, cols):
+            if m in (1, cols - 1):
+                row.append(d[..., l, m] + softmin(prev[..., m - 1], prev[..., m], row[m - 1]))
+            else:
+                row.append(d[..., l, m] + softmin(prev[..., m - 1], row[m - 1]))
+        prev = torch.stack(row, dim=-1)
+    return prev[..., -1]
+
+
+def otam_accuracy(sequences: ArrayLike, episodes: Episodes, lbda: float = 0.1) -> np.ndarray:
+    """Per-episode accuracy of OTAM matching on (N, T, D) ordered features.
+
+    Frame distance = 1 - cosine similarity; a query's distance to a way is the mean over its
+    support clips of the alignment cost in both directions (query->support plus support->query,
+    as the reference implementation sums them); the nearest way wins.
+    """
+    seq = torch.as_tensor(sequences)
+    if seq.ndim != 3 or not seq.is_floating_point():
+        raise ValueError(f"OTAM needs float (num_samples, time, dim) features, got dtype={seq.dtype} shape={tuple(seq.shape)}")
+    seq = torch.nn.functional.normalize(seq.float(), dim=-1)
+    n_way, k_shot, q_query = episodes.n_way, episodes.k_shot, episodes.q_query
+    targets = torch.arange(n_way).repeat_interleave(q_query)
+    t = seq.shape[1]
+    per_episode = n_way * q_query * n_way * k_shot * (t + 2) * t * 4
+    batch = max(1, _MAX_CHUNK_ELEMENTS // per_episode)
+    accuracies = []
+    with torch.inference_mode():
+        for start in range(0, episodes.n_episodes, batch):
+            stop = min(start + batch, episodes.n_episodes)
+            q = seq[torch.as_tensor(episodes.query[start:stop]).flatten(1)]          # (B, NQ, T, D)
+            s = seq[torch.as_tensor(episodes.support[start:stop]).flatten(1)]        # (B, NK, T, D)
+            dists = 1 - torch.einsum("bqld,bsmd->bqslm", q, s)                          # (B, NQ, NK, T, T)
+            cost = otam_distance(dists, lbda) + otam_distance(dists.transpose(-1, -2), lbda)
+            cost = cost.reshape(cost.shape[0], cost.shape[1], n_way, k_shot).mean(-1)  # (B, NQ, N)
+            accuracies.append((cost.argmin(-1) == targets).double().mean(dim=1))
+    return torch.cat(accuracies).numpy()
+
+
 def evaluate_fewshot(
     features: ArrayLike, labels: ArrayLike, episodes: Episodes, classifier: Classifier = "prototype"
 ) -> np.ndarray:
@@ -257,11 +323,13 @@ def evaluate_fewshot(
     expected = episodes.classes[:, :, None]
     if not (np.all(labels[episodes.support] == expected) and np.all(labels[episodes.query] == expected)):
         raise ValueError("labels do not match the episodes' classes: features/labels are not in the order the episodes were drawn from")
+    if classifier == "otam":
+        return otam_accuracy(features, episodes)
     if classifier == "prototype":
         return prototype_accuracy(features, episodes)
     if classifier == "logistic":
         return logistic_accuracy(features, episodes)
-    raise ValueError(f"classifier={classifier!r}, expected 'prototype' or 'logistic'")
+    raise ValueError(f"classifier={classifier!r}, expected 'prototype', 'logistic' or 'otam'")
 
 
 def _as_accuracy_vector(acc: ArrayLike, name: str) -> np.ndarray:

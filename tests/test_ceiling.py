@@ -1,0 +1,42 @@
+"""Supervised ceilings: the usability rule and that end-to-end training learns an easy task (smoke model)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from jepa import ceiling
+from jepa.config import profile_cfg
+
+
+def test_usable_rule_uses_the_higher_floor_and_the_right_margin():
+    assert ceiling.usable(75.0, [50.0, 55.0])            # 20 pp over the higher floor
+    assert not ceiling.usable(74.9, [50.0, 55.0])
+    assert not ceiling.usable(40.0, [20.0, 26.0], fewshot=True)  # few-shot margin 15 pp: 14 pp short
+    assert ceiling.usable(41.0, [20.0, 26.0], fewshot=True)
+    assert ceiling.usable(75.0, [55.0, float("nan")])    # a floor that was not measured is ignored
+    assert not ceiling.usable(99.0, [float("nan")])      # no floor at all: not shown usable
+
+
+def test_lr_warms_up_then_decays_to_zero():
+    cfg = ceiling.CeilingCfg(steps=10, warmup_steps=2)
+    factors = [ceiling._lr_factor(s, cfg) for s in range(10)]
+    assert factors[:2] == [0.5, 1.0] and factors[2] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(factors[2:], factors[3:])) and ceiling._lr_factor(10, cfg) == pytest.approx(0.0)
+
+
+def test_supervised_training_learns_brightness_classes():
+    """Two classes that differ in overall brightness: a few dozen steps fit them and the val clips follow."""
+    torch.set_num_threads(1)
+    _, smoke = profile_cfg("smoke")
+    m = smoke.model
+    rng = np.random.default_rng(0)
+    labels = np.arange(48) % 2
+    videos = (rng.integers(0, 60, (48, m.frames, m.img_size, m.img_size, 3)) + 150 * labels[:, None, None, None, None])
+    videos = videos.astype(np.uint8)
+    cfg = ceiling.CeilingCfg(steps=40, batch_size=16, warmup_steps=4, heads=2)
+    model, losses = ceiling.train_supervised(videos[:32], labels[:32], 2, m, "linear", cfg, seed=0)
+    assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
+    assert ceiling.accuracy(model, videos[32:], labels[32:]) == 1.0
+    assert ceiling.frozen_tokens(model, videos[:3]).shape == (3, m.num_tokens, m.embed_dim)
