@@ -154,7 +154,7 @@ NOTES = {
 
 def _ci(values) -> tuple[float, float, int]:
     """(mean, 95% Student-t half-width or NaN for one value, n) in pp of fractions."""
-    from jepa.claims import mean_ci
+    from jepa.stats import mean_ci
 
     v = np.asarray(values, float) * 100
     if len(v) == 0:

@@ -586,7 +586,7 @@ def test_ema_off_export_init_saves_the_init_copy_while_the_online_encoder_trains
     pretrain(cfg, tmp_path, stream_fn=lambda start, rank, world: stream(start), progress=False, stop_after=2)
     pretrain(cfg, tmp_path, stream_fn=lambda start, rank, world: stream(start), progress=False)   # resumed
     exported = torch.load(tmp_path / "encoder.pt", weights_only=True)["encoder"]
-    online = {k[len("encoder."):]: v for k, v in torch.load(tmp_path / "last.pt", weights_only=False)["model"].items()
+    online = {k[len("encoder."):]: v for k, v in torch.load(tmp_path / "last.pt", weights_only=True)["model"].items()
               if k.startswith("encoder.")}
     assert any(not torch.equal(online[k], init[k]) for k in init)          # the online encoder trained
     same_as_init = all(torch.equal(exported[k], init[k]) for k in init)
