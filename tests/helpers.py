@@ -21,3 +21,33 @@ def random_stream(cfg, image_every: int = 0):
             step += 1
 
     return fn
+
+
+def copy_repository(dest, edit_params=None):
+    """A throw-away git copy of the repository at `dest` (reports/ left out, so every stage runs cold).
+
+    `edit_params(params)` changes the parsed params.yaml in place before the first commit; the copy is
+    what a fresh clone holds, so `dvc repro` in it proves the pipeline from a clean state.
+    """
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import yaml
+
+    repo, dest = Path(__file__).resolve().parents[1], Path(dest)
+    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=repo,
+                           capture_output=True, text=True, check=True).stdout.split()
+    for f in files:
+        if (repo / f).is_file() and not f.startswith("reports/"):
+            (dest / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(repo / f, dest / f)
+    if edit_params is not None:
+        params = yaml.safe_load((dest / "params.yaml").read_text())
+        edit_params(params)
+        (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(dest), "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    subprocess.run("git init -q && git add -A && git commit -qm init", cwd=dest, shell=True, env=env, check=True,
+                   capture_output=True)
+    return dest

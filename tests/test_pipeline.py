@@ -6,7 +6,6 @@ test that proves `dvc repro` works from a clean state.
 """
 
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -15,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+
+from helpers import copy_repository
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -32,18 +33,11 @@ def _sh(cmd, cwd, check=True):
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
-    ws = tmp_path_factory.mktemp("ws")
-    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                           capture_output=True, text=True, check=True).stdout.split()
-    for f in files:
-        if (REPO / f).is_file() and not f.startswith("reports/"):
-            (ws / f).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / f, ws / f)
-    params = yaml.safe_load((ws / "params.yaml").read_text())
-    params["profile"] = "smoke"
-    params["run"] = {"single": ["baseline", "mgm"], "mixed": ["baseline"], "seeds": [0]}
-    (ws / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    _sh("git init -q && git add -A && git commit -qm init", ws)
+    def smoke(params):
+        params["profile"] = "smoke"
+        params["run"] = {"single": ["baseline", "mgm"], "mixed": ["baseline"], "seeds": [0]}
+
+    ws = copy_repository(tmp_path_factory.mktemp("ws"), smoke)
     _sh("dvc repro", ws)  # the first, cold run: every stage
     return ws
 

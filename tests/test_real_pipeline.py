@@ -9,15 +9,14 @@ mixed regime decodes live; every stage's output is checked against what the fixt
 """
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
+from helpers import copy_repository
 from jepa.data.fixtures import build as build_fixture
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,18 +39,11 @@ def _read(path: Path):
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
-    ws = tmp_path_factory.mktemp("real")
-    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                           capture_output=True, text=True, check=True).stdout.split()
-    for f in files:
-        if (REPO / f).is_file() and not f.startswith("reports/"):
-            (ws / f).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / f, ws / f)
-    params = yaml.safe_load((ws / "params.yaml").read_text())
-    params["profile"] = "paper_mini"
-    params["run"] = {"single": ["baseline"], "mixed": ["baseline"], "seeds": [0]}
-    (ws / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    _sh("git init -q && git add -A && git commit -qm init", ws)
+    def paper_mini(params):
+        params["profile"] = "paper_mini"
+        params["run"] = {"single": ["baseline"], "mixed": ["baseline"], "seeds": [0]}
+
+    ws = copy_repository(tmp_path_factory.mktemp("real"), paper_mini)
     # docs/real_data.md, dry run: the fixture (`python -m jepa.data fixture`, here in-process to save an
     # interpreter start), then the single regime's training cache with the CLI, then repro
     build_fixture(ws / "data" / "fixture")

@@ -2,7 +2,6 @@
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -13,6 +12,8 @@ import pandas as pd
 import pytest
 import torch
 import yaml
+
+from helpers import copy_repository
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -64,19 +65,11 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path):
 
 def _dvc_workspace(tmp_path: Path, run: dict, **train) -> Path:
     """A throw-away git + DVC copy of the repository (reports/ left out) on the smoke profile."""
-    ws = tmp_path / "ws"
-    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                           capture_output=True, text=True, check=True).stdout.split()
-    for f in files:
-        if (REPO / f).is_file() and not f.startswith("reports/"):
-            (ws / f).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / f, ws / f)
-    params = yaml.safe_load((ws / "params.yaml").read_text())
-    params["profile"], params["run"] = "smoke", run
-    params["profiles"]["smoke"]["train"].update(train)
-    (ws / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    _dvc("git init -q && git add -A && git commit -qm init", ws)
-    return ws
+    def smoke(params):
+        params["profile"], params["run"] = "smoke", run
+        params["profiles"]["smoke"]["train"].update(train)
+
+    return copy_repository(tmp_path / "ws", smoke)
 
 
 def _dvc(cmd: str, ws: Path, check: bool = True, popen: bool = False):
