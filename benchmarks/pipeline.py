@@ -33,8 +33,8 @@ from pathlib import Path
 import torch
 
 from jepa.config import load_run
-from jepa.data.bank import write_bank
-from jepa.data.stream import banked_stream, synthetic_batch, synthetic_stream
+from jepa.data.bank import banked_stream, write_bank
+from jepa.data.stream import synthetic_batch, synthetic_stream
 from jepa.masks import MaskGenerator
 from jepa.train import JEPA, pretrain
 

@@ -18,6 +18,7 @@ import yaml
 from pydantic import AllowInfNan, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError, model_validator
 
 from jepa import paths
+from jepa.errors import ConfigError
 from jepa.paths import project_root
 
 BENCHMARKS = ("appearance", "motion", "temporal", "synthetic_motion")
@@ -28,10 +29,6 @@ PAPER_BENCHMARK = {
     "temporal": "ssv2",
     "synthetic_motion": "synthetic_motion",
 }
-
-
-class ConfigError(ValueError):
-    """A params.yaml problem, reported with the key path that is wrong."""
 
 
 def _not_bool(value: Any) -> Any:
@@ -275,7 +272,7 @@ class VariantCfg(Strict):
     def _coefficients(self) -> "VariantCfg":
         """Every term names a registered objective and passes it arguments of the kind its defaults have;
         every numeric argument (weights, temperatures, margins, splits, sizes) is a finite number >= 0."""
-        from jepa.objectives.registry import term_arguments  # lazy: the registry imports this module
+        from jepa.objectives.registry import term_arguments  # lazy: importing the objectives builds the registry
 
         for term, kw in self.terms.items():
             defaults = term_arguments(term)

@@ -195,7 +195,7 @@ def default_stream(cfg: RunConfig, start_step: int, rank: int, world: int) -> It
     p = cfg.profile
     if p.data.source == "synthetic":
         from jepa import paths
-        from jepa.data.stream import banked_stream
+        from jepa.data.bank import banked_stream
 
         return banked_stream(paths.clip_bank_dir(cfg.regime, cfg.seed), cfg.regime, cfg.seed, p.train.batch_size,
                              p.model.frames, p.model.img_size, start_step=start_step, weights=p.data.mixed_weights,

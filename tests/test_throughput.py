@@ -7,8 +7,8 @@ import torch
 
 from jepa import paths
 from jepa.config import load_run
-from jepa.data.bank import ClipBank, bank_key, main as bank_main, write_bank
-from jepa.data.stream import banked_stream, synthetic_stream
+from jepa.data.bank import ClipBank, bank_key, banked_stream, main as bank_main, write_bank
+from jepa.data.stream import synthetic_stream
 from jepa.train import pretrain
 
 W = {"ucf_like": 0.2, "ssv2_like": 0.6, "image_like": 0.2}

@@ -172,3 +172,20 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+def banked_stream(bank_dir, regime: str, seed: int, batch_size: int, frames: int, size: int, start_step: int = 0,
+                  weights: dict[str, float] | None = None, rank: int = 0,
+                  world_size: int = 1) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """`synthetic_stream`, read from the clip bank at `bank_dir` where one matches (jepa.data.bank).
+
+    Yields exactly the batches `synthetic_stream` would: the bank holds the generator's own output,
+    steps past its end are rendered, and without a matching bank every step is rendered."""
+    from jepa.data.stream import synthetic_stream
+
+    if batch_size % world_size:
+        raise ValueError(f"global batch_size {batch_size} is not divisible by world_size {world_size}")
+    bank = ClipBank.open_matching(bank_dir, bank_key(regime, seed, batch_size, frames, size, weights))
+    if bank is None or start_step >= len(bank):
+        return synthetic_stream(regime, seed, batch_size, frames, size, start_step, weights, rank, world_size)
+    after = synthetic_stream(regime, seed, batch_size, frames, size, len(bank), weights, rank, world_size)
+    return bank_stream(bank, start_step, rank, world_size, after)

@@ -9,7 +9,7 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from jepa.config import ConfigError
+from jepa.errors import ConfigError
 
 
 @dataclass
