@@ -13,18 +13,10 @@ from pathlib import Path
 
 from jepa.config import BENCHMARKS, ProfileCfg
 from jepa.io import write_json
+from jepa.paths import eval_set_file
 
 # Distinct seeds per split so train and validation clips never coincide.
 _SPLIT_SEED = {"train": 1_000, "val": 2_000}
-
-
-def _path(out_dir: Path, task: str, split: str) -> Path:
-    return Path(out_dir) / f"{task}_{split}.npz"
-
-
-def _subset(clips, idx):
-    return type(clips)(videos=clips.videos[idx], labels=clips.labels[idx], class_names=clips.class_names,
-                       task=clips.task, latents=clips.latents[idx])
 
 
 def build(profile: ProfileCfg, out_dir: str | Path, seed: int = 0) -> dict:
@@ -46,12 +38,12 @@ def build(profile: ProfileCfg, out_dir: str | Path, seed: int = 0) -> dict:
         if task == "synthetic_motion":
             full = make_eval_set(task, d.synthetic_motion_clips, seed, frames=m.frames, size=m.img_size)
             n_train = int(round(0.8 * len(full.labels)))  # 80 / 20 as in the paper (160 / 40)
-            splits = {"train": _subset(full, slice(0, n_train)), "val": _subset(full, slice(n_train, None))}
+            splits = {"train": full.subset(slice(0, n_train)), "val": full.subset(slice(n_train, None))}
         else:
             splits = {split: make_eval_set(task, getattr(d, f"eval_{split}"), seed + _SPLIT_SEED[split],
                                            frames=m.frames, size=m.img_size) for split in ("train", "val")}
         for split, clips in splits.items():
-            clips.save(_path(out_dir, task, split))
+            clips.save(eval_set_file(out_dir, task, split))
         manifest[task] = {split: len(c.labels) for split, c in splits.items()} | {
             "classes": len(splits["train"].class_names)}
     write_json(out_dir / "manifest.json", manifest)
@@ -62,8 +54,8 @@ def load(out_dir: str | Path, task: str):
     """(train, val) ClipSets of one analogue."""
     from jepa.data.synthetic import ClipSet
 
-    paths = [_path(Path(out_dir), task, s) for s in ("train", "val")]
-    for p in paths:
+    files = [eval_set_file(out_dir, task, s) for s in ("train", "val")]
+    for p in files:
         if not p.exists():
             raise FileNotFoundError(f"{p}: evaluation set missing; the data stage writes it (run `dvc repro data`)")
-    return tuple(ClipSet.load(p) for p in paths)
+    return tuple(ClipSet.load(p) for p in files)

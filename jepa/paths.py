@@ -49,6 +49,11 @@ def eval_data_dir() -> Path:
     return root() / "data" / "generated" / "eval"
 
 
+def eval_set_file(out_dir: str | Path, task: str, split: str) -> Path:
+    """One analogue's train or validation clips inside an evaluation-data folder."""
+    return Path(out_dir) / f"{task}_{split}.npz"
+
+
 METRIC_KINDS = ("pretrain", "probe", "floors")
 
 

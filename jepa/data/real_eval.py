@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from jepa import paths
+from jepa.paths import eval_set_file
 from jepa.data.frame_cache import ClipSpec, FrameCache, build_cache, cache_key
 from jepa.data.indexes import read_epic100_fewshot, read_index, read_kinetics100
 
@@ -88,7 +89,6 @@ def _clip_set(cache: FrameCache, names: list[str], task: str):
 def build_eval_sets(profile, out_dir: str | Path, seed: int = 0, cache_root: str | Path | None = None,
                     workers: int = 1) -> dict:
     """Write {task}_{train,val}.npz for every benchmark and manifest.json; returns the manifest."""
-    from jepa import eval_data
     from jepa.data.synthetic import make_eval_set
     from jepa.io import write_json
 
@@ -110,14 +110,14 @@ def build_eval_sets(profile, out_dir: str | Path, seed: int = 0, cache_root: str
             sets[split] = _clip_set(cache, names, task)
             bad.update(cache.bad_files)
         for split, clips in sets.items():
-            clips.save(eval_data._path(out_dir, task, split))
+            clips.save(eval_set_file(out_dir, task, split))
         manifest[task] = {"train": len(sets["train"]), "val": len(sets["val"]), "classes": len(names),
                           "dataset": dataset, "bad_files_skipped": len(bad), "bad_files": sorted(bad)}
     full = make_eval_set("synthetic_motion", d.synthetic_motion_clips, seed, frames=profile.model.frames,
                          size=profile.model.img_size)
-    n_train = int(round(0.8 * len(full.labels)))  # 160 / 40 as in the paper, as on the synthetic default
+    n_train = int(round(0.8 * len(full.labels)))  # the paper's 80 / 20 split, as on the synthetic default
     for split, part in (("train", slice(0, n_train)), ("val", slice(n_train, None))):
-        eval_data._subset(full, part).save(eval_data._path(out_dir, "synthetic_motion", split))
+        full.subset(part).save(eval_set_file(out_dir, "synthetic_motion", split))
     manifest["synthetic_motion"] = {"train": n_train, "val": len(full.labels) - n_train,
                                     "classes": len(full.class_names), "dataset": "synthetic"}
     write_json(out_dir / "manifest.json", manifest)

@@ -42,6 +42,11 @@ class ClipSet:
     def __len__(self) -> int:
         return len(self.labels)
 
+    def subset(self, idx) -> "ClipSet":
+        """The clips at `idx` (a slice or index array), with their labels and latents."""
+        return ClipSet(videos=self.videos[idx], labels=self.labels[idx], class_names=self.class_names,
+                       task=self.task, latents=self.latents[idx])
+
     def save(self, path) -> None:
         """Write an .npz atomically (jepa.io.atomic_write)."""
         from jepa.io import atomic_write
