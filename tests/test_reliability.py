@@ -2,6 +2,7 @@
 
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -76,8 +77,9 @@ def _dvc(cmd: str, ws: Path, check: bool = True, popen: bool = False):
     env = {"PATH": f"{BIN}:/usr/bin:/bin", "DVC_NO_ANALYTICS": "1", "HOME": str(ws), "GIT_AUTHOR_NAME": "t",
            "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t",
            "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
-    if popen:  # its own process group, so SIGKILL reaches papermill's kernel too
-        return subprocess.Popen(cmd, cwd=ws, shell=True, env=env, stdout=subprocess.DEVNULL,
+    if popen:  # its own process group, so SIGKILL reaches papermill's kernel too; no shell in between, so
+        # wait() reaps dvc itself (an orphaned, unreaped dvc would hold the stage's lock as a zombie)
+        return subprocess.Popen(shlex.split(cmd), cwd=ws, env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
     out = subprocess.run(cmd, cwd=ws, shell=True, capture_output=True, text=True, env=env)
     if check and out.returncode:
