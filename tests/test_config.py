@@ -110,3 +110,14 @@ def test_profile_cfg_resolves_inherited_profiles():
     assert name == "paper_mini"
     assert mini.model.tubelet == paper.model.tubelet and mini.model.pos_embed == paper.model.pos_embed == "rope"
     assert mini.mask.blocks == paper.mask.blocks and mini.model.embed_dim != paper.model.embed_dim
+
+
+def test_synthetic_motion_split_keeps_the_paper_training_size():
+    """tiny: the paper's 160 training clips, the rest (400) validation; default: the paper's 80/20 of the clips."""
+    from jepa.config import ConfigError, DataCfg, load_params
+
+    tiny = load_params().profiles["tiny"].data
+    assert (tiny.synthetic_motion_split, tiny.synthetic_motion_clips - tiny.synthetic_motion_split) == (160, 400)
+    assert DataCfg(eval_train=1, eval_val=1, synthetic_motion_clips=200).synthetic_motion_split == 160
+    with pytest.raises(ValueError, match="synthetic_motion_train \\(200\\) must be below synthetic_motion_clips \\(200\\)"):
+        DataCfg(eval_train=1, eval_val=1, synthetic_motion_clips=200, synthetic_motion_train=200)

@@ -39,8 +39,10 @@ def project(tmp_path, monkeypatch) -> Path:
 
 
 def _profile(raw: Path, eval_train: int = 3, eval_val: int = 2) -> SimpleNamespace:
-    return SimpleNamespace(data=SimpleNamespace(source="real", root=str(raw), eval_train=eval_train,
-                                                eval_val=eval_val, synthetic_motion_clips=20),
+    from jepa.config import DataCfg
+
+    return SimpleNamespace(data=DataCfg(source="real", root=str(raw), eval_train=eval_train, eval_val=eval_val,
+                                        synthetic_motion_clips=20),
                            model=SimpleNamespace(frames=8, img_size=32))
 
 

@@ -286,3 +286,19 @@ def test_fewshot_test_classes_are_distinguishable():
         feats = lambda c: np.abs(np.diff(c.latents, axis=1)).reshape(len(c.labels), -1)  # noqa: E731
         acc = linear_probe(feats(train), train.labels, feats(test), test.labels)
         assert acc > 3 / len(train.class_names), (kind, acc)
+
+
+def test_eval_data_splits_synthetic_motion_by_its_training_count(tmp_path):
+    """`data.synthetic_motion_train` training clips, the rest validation; both parts class-balanced."""
+    from jepa import eval_data
+    from jepa.config import load_params
+
+    smoke = load_params().profiles["smoke"]
+    prof = smoke.model_copy(update={"data": smoke.data.model_copy(update={"synthetic_motion_clips": 24,
+                                                                          "synthetic_motion_train": 8})})
+    manifest = eval_data.build(prof, tmp_path)
+    train, val = eval_data.load(tmp_path, "synthetic_motion")
+    assert (len(train), len(val)) == (8, 16) and manifest["synthetic_motion"]["train"] == 8
+    classes = len(train.class_names)  # 8 directions: one training clip each, two validation clips each
+    assert np.bincount(train.labels, minlength=classes).tolist() == [1] * classes
+    assert np.bincount(val.labels, minlength=classes).tolist() == [2] * classes

@@ -115,7 +115,7 @@ def build_eval_sets(profile, out_dir: str | Path, seed: int = 0, cache_root: str
                           "dataset": dataset, "bad_files_skipped": len(bad), "bad_files": sorted(bad)}
     full = make_eval_set("synthetic_motion", d.synthetic_motion_clips, seed, frames=profile.model.frames,
                          size=profile.model.img_size)
-    n_train = int(round(0.8 * len(full.labels)))  # the paper's 80 / 20 split, as on the synthetic default
+    n_train = d.synthetic_motion_split  # as on the synthetic default
     for split, part in (("train", slice(0, n_train)), ("val", slice(n_train, None))):
         full.subset(part).save(eval_set_file(out_dir, "synthetic_motion", split))
     manifest["synthetic_motion"] = {"train": n_train, "val": len(full.labels) - n_train,
