@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from jepa.data.clips import to_model_input
+from jepa.io import write_json
 
 FORMAT = 1
 # The files whose code decides what a batch contains; a change to any of them invalidates a bank.
@@ -63,8 +64,7 @@ def write_bank(out: str | Path, regime: str, seed: int, steps: int, batch_size: 
     from jepa.data.stream import synthetic_clips
 
     out = Path(out)
-    if out.exists() and not (out / "meta.json").exists():
-        raise FileExistsError(f"{out}: exists and is not a clip bank (no meta.json); refusing to overwrite it")
+    _check_replaceable(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
@@ -79,7 +79,7 @@ def write_bank(out: str | Path, regime: str, seed: int, steps: int, batch_size: 
         del clips
         np.save(tmp / "is_image.npy", is_image)
         meta = {**bank_key(regime, seed, batch_size, frames, size, weights), "steps": int(steps)}
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        write_json(tmp / "meta.json", meta)
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)
@@ -89,15 +89,20 @@ def write_bank(out: str | Path, regime: str, seed: int, steps: int, batch_size: 
     return out
 
 
+def _check_replaceable(out: Path) -> None:
+    """Only a folder this module wrote (it has meta.json) may be replaced."""
+    if out.exists() and not (out / "meta.json").exists():
+        raise FileExistsError(f"{out}: exists and is not a clip bank (no meta.json); refusing to overwrite it")
+
+
 def write_empty(out: str | Path, reason: str) -> Path:
     """A profile without synthetic pretraining still gets the stage's output folder (no clips, so never used)."""
     out = Path(out)
-    if out.exists() and not (out / "meta.json").exists():
-        raise FileExistsError(f"{out}: exists and is not a clip bank (no meta.json); refusing to overwrite it")
+    _check_replaceable(out)
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    (out / "meta.json").write_text(json.dumps({"format": FORMAT, "empty": reason}, indent=2) + "\n")
+    write_json(out / "meta.json", {"format": FORMAT, "empty": reason})
     return out
 
 
