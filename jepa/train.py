@@ -70,6 +70,8 @@ class JEPA(nn.Module):
         self.context = (t.context_weight, t.context_ramp, t.context_distance)
         aux_dim = m.embed_dim * (len(self.encoder.levels) if self.hierarchical else 1)
         self.aux = build_objectives(cfg.variant.terms, aux_dim, where=f"variants.{cfg.variant_name}.terms", model=m)
+        # every level is read when the predictor predicts them all or the auxiliary terms read hierarchical features
+        self.read_levels = self.all_levels or (self.hierarchical and bool(self.aux))
         self.regularisers = build_objectives(profile_terms(t), aux_dim, where=f"profiles.{cfg.profile_name}.train",
                                              model=m)
         self.tubelet, self.patch, self.grid = m.tubelet, m.patch, m.grid
@@ -86,14 +88,13 @@ class JEPA(nn.Module):
 
     def _targets(self, x: torch.Tensor, target_encoder: nn.Module | None) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, N, Dt) prediction targets and (B, N, Da) target features for the auxiliary terms."""
-        levels = self.all_levels or (self.hierarchical and bool(self.aux))
         if self.ema:
             if target_encoder is None:
                 raise ValueError("EMA is on: pass the EMA target encoder")
             with torch.no_grad():
-                out, lv = target_encoder(x, return_levels=levels)
+                out, lv = target_encoder(x, return_levels=self.read_levels)
         else:  # EMA off: this encoder on the full clip, gradients flow into the target
-            out, lv = self.encoder(x, return_levels=levels)
+            out, lv = self.encoder(x, return_levels=self.read_levels)
         final = F.layer_norm(out, out.shape[-1:])
         hier = torch.cat([F.layer_norm(v, v.shape[-1:]) for v in lv], -1) if lv else None
         return (hier if self.all_levels else final), (hier if self.hierarchical and hier is not None else final)
@@ -101,11 +102,10 @@ class JEPA(nn.Module):
     def _prediction_loss(self, x: torch.Tensor, masks: list[MaskPair], h: torch.Tensor, progress: float
                          ) -> tuple[dict[str, torch.Tensor], list[tuple]]:
         """The JEPA loss (and the ramped context loss), each averaged over the mask pairs."""
-        levels = self.all_levels or (self.hierarchical and bool(self.aux))
         weight, ramp, by_distance = self.context
         jepa, context, encoded = 0.0, 0.0, []
         for pair in masks:
-            z, z_levels = self.encoder(x, keep=pair.ctx, return_levels=levels)
+            z, z_levels = self.encoder(x, keep=pair.ctx, return_levels=self.read_levels)
             pred, pred_ctx = self.predictor(torch.cat(z_levels, -1) if self.all_levels else z, pair.ctx, pair.tgt)
             jepa = jepa + (pred - gather_tokens(h, pair.tgt)).abs().mean() / len(masks)
             if pred_ctx is not None:
