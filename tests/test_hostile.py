@@ -191,6 +191,17 @@ def _params_text(tmp_path, text: str) -> Path:
     return path
 
 
+def _setting(where: tuple, value):
+    """A params edit for `_mutated` that sets the key at path `where` to `value`."""
+    def mutate(raw):
+        node = raw
+        for key in where[:-1]:
+            node = node[key]
+        node[where[-1]] = value
+
+    return mutate
+
+
 def _mutated(tmp_path, mutate) -> Path:
     raw = yaml.safe_load((REPO / "params.yaml").read_text())
     mutate(raw)
@@ -244,14 +255,8 @@ def test_non_utf8_params_names_the_file(tmp_path):
     (("run", "seeds"), [True], "valid integer"),
 ])
 def test_booleans_and_non_finite_values_are_not_numbers(tmp_path, where, value, expected):
-    def mutate(raw):
-        node = raw
-        for key in where[:-1]:
-            node = node[key]
-        node[where[-1]] = value
-
     with pytest.raises(ConfigError, match=expected) as err:
-        load_params(_mutated(tmp_path, mutate))
+        load_params(_mutated(tmp_path, _setting(where, value)))
     assert ".".join(where[1:] if where[0] == "profiles" else where) in str(err.value)
 
 
@@ -499,14 +504,8 @@ def test_calibration_trial_key_must_be_a_plain_name(tmp_path):
     (("profiles", "smoke", "train", "betas"), [0.9, 1.0], r"betas must lie in \[0, 1\)"),
 ])
 def test_lists_weights_and_momenta_are_range_checked(tmp_path, where, value, expected):
-    def mutate(raw):
-        node = raw
-        for key in where[:-1]:
-            node = node[key]
-        node[where[-1]] = value
-
     with pytest.raises(ConfigError, match=expected):
-        load_params(_mutated(tmp_path, mutate))
+        load_params(_mutated(tmp_path, _setting(where, value)))
 
 
 def _data_cli(*args):
