@@ -121,3 +121,16 @@ def test_synthetic_motion_split_keeps_the_paper_training_size():
     assert DataCfg(eval_train=1, eval_val=1, synthetic_motion_clips=200).synthetic_motion_split == 160
     with pytest.raises(ValueError, match="synthetic_motion_train \\(200\\) must be below synthetic_motion_clips \\(200\\)"):
         DataCfg(eval_train=1, eval_val=1, synthetic_motion_clips=200, synthetic_motion_train=200)
+
+
+def test_generic_skip_images_switch_is_accepted_from_params(tmp_path):
+    """`skip_images` is accepted by every objective, so params.yaml may set it on any term (and only as a bool)."""
+    raw = yaml.safe_load((REPO / "params.yaml").read_text())
+    raw["variants"]["delta"]["terms"]["delta"]["skip_images"] = True
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    assert load_params(path).variants["delta"].terms["delta"]["skip_images"] is True
+    raw["variants"]["delta"]["terms"]["delta"]["skip_images"] = "yes"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    with pytest.raises(ConfigError, match="terms.delta.skip_images must be true or false"):
+        load_params(path)

@@ -117,17 +117,29 @@ def register(name: str):
     return deco
 
 
+# Arguments every objective accepts on top of its own (handled by `Objective.__call__`).
+GENERIC_ARGUMENTS: dict[str, Any] = {"skip_images": False}
+
+
+def _parameters(factory: Callable[..., Objective]):
+    """The constructor (or registered function) parameters of a registry entry."""
+    return inspect.signature(getattr(factory, "signature_of", None) or factory.__init__).parameters
+
+
+def _own_arguments(factory: Callable[..., Objective]) -> dict[str, Any]:
+    """The objective's own keyword arguments and their defaults (not ctx, dim, model or **kwargs)."""
+    return {n: p.default for n, p in _parameters(factory).items()
+            if n not in ("self", "ctx", "dim", "model") and p.kind is not p.VAR_KEYWORD}
+
+
 def _accepted_kwargs(factory: Callable[..., Objective]) -> set[str] | None:
-    target = getattr(factory, "signature_of", None) or factory.__init__
-    params = inspect.signature(target).parameters
-    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+    if any(p.kind is p.VAR_KEYWORD for p in _parameters(factory).values()):
         return None
-    return {n for n in params if n not in ("self", "ctx", "dim", "model")}
+    return set(_own_arguments(factory))
 
 
 def _wants_model(factory: Callable[..., Objective]) -> bool:
-    target = getattr(factory, "signature_of", None) or factory.__init__
-    return "model" in inspect.signature(target).parameters
+    return "model" in _parameters(factory)
 
 
 def term_arguments(key: str) -> dict[str, Any]:
@@ -137,9 +149,7 @@ def term_arguments(key: str) -> dict[str, Any]:
 
     if key not in OBJECTIVES:
         raise ValueError(f"terms.{key}: unknown objective; registered: {sorted(OBJECTIVES)}")
-    target = getattr(OBJECTIVES[key], "signature_of", None) or OBJECTIVES[key].__init__
-    return {n: p.default for n, p in inspect.signature(target).parameters.items()
-            if n not in ("self", "ctx", "dim", "model") and p.kind is not p.VAR_KEYWORD}
+    return _own_arguments(OBJECTIVES[key]) | GENERIC_ARGUMENTS
 
 
 def build_objectives(terms: dict[str, dict[str, Any]], dim: int, where: str = "terms",
@@ -154,7 +164,7 @@ def build_objectives(terms: dict[str, dict[str, Any]], dim: int, where: str = "t
         if key not in OBJECTIVES:
             raise ConfigError(f"{where}.{key}: unknown objective; registered: {sorted(OBJECTIVES)}")
         kwargs = dict(kwargs)
-        skip_images = kwargs.pop("skip_images", False)
+        skip_images = kwargs.pop("skip_images", GENERIC_ARGUMENTS["skip_images"])
         if not isinstance(skip_images, bool):
             raise ConfigError(f"{where}.{key}.skip_images: expected true or false, got {skip_images!r}")
         accepted = _accepted_kwargs(OBJECTIVES[key])
