@@ -68,11 +68,8 @@ def claim_deltas(claims: pd.DataFrame):
     """Reproduced effect (mean, 95% CI over seeds) beside the paper's value, one row per claim."""
     df = claims.reset_index(drop=True)
     if df.empty:  # e.g. a first run of the baselines only: no variant to compare yet, the stage still has its figure
-        fig, ax = plt.subplots(figsize=(8, 1.5))
-        ax.axis("off")
-        ax.text(0.5, 0.5, "Claims: no claim evaluated\nits variants are not in `run` of params.yaml", ha="center",
-                va="center")
-        return fig
+        return not_shown("Claims: no claim evaluated",
+                         "not run: no claim has both its variant and its regime's baseline in `run` of params.yaml")
     fig, ax = plt.subplots(figsize=(7.5, 0.6 * len(df) + 1.4))
     y = np.arange(len(df))
     for i, row in df.iterrows():
