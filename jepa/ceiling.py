@@ -24,7 +24,7 @@ from torch import nn
 
 from jepa.config import ModelCfg
 from jepa.data.clips import to_model_input
-from jepa.evaluate import PROBES
+from jepa.evaluate import PROBES, encoder_tokens
 from jepa.models.vit import VideoViT
 
 # Usability margins over the higher floor, in percentage points (analogues; few-shot sets at 5-shot).
@@ -99,9 +99,8 @@ def accuracy(model: Supervised, videos: np.ndarray, labels: np.ndarray, batch_si
 
 @torch.no_grad()
 def frozen_tokens(model: Supervised, videos: np.ndarray, batch_size: int = 128) -> torch.Tensor:
-    """(N, tokens, D) tokens of the trained encoder, as `evaluate.encoder_tokens` gives a pretrained one."""
-    model.eval()
-    return torch.cat([model.tokens(to_model_input(videos[i:i + batch_size])) for i in range(0, len(videos), batch_size)])
+    """(N, tokens, D) tokens of the trained encoder, read exactly as a pretrained one's."""
+    return encoder_tokens(model.encoder, videos, batch_size)
 
 
 def analogue_ceiling(train, val, model_cfg: ModelCfg, kind: str, cfg: CeilingCfg, seed: int) -> dict:
