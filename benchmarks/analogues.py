@@ -33,8 +33,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from jepa import ceiling, eval_data, fewshot, rq
+from jepa import ceiling, fewshot, rq
 from jepa.config import BENCHMARKS, profile_cfg
+from jepa.data import eval_data
 from jepa.models.vit import VideoViT
 from jepa.paths import root
 

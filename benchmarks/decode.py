@@ -5,7 +5,7 @@ backend (whole-video sequential reads and training-style 16-frame stride-2 clips
 the clip loader's rate for the tiny profile (8 frames, 32x32 after resize, batch 32,
 DataLoader workers) and compares it with the rate a training step consumes clips
 (default 32 clips per 0.106 s step, ~300 clips/s, the tiny profile on 2 threads).
-It then builds a frame cache (jepa.data.frame_cache) of the same clips and measures the
+It then builds a frame cache (jepa.data.real.frame_cache) of the same clips and measures the
 cache build rate (each clip decoded once) and the rate of the cached loader (memory-mapped
 uint8 + training augmentation), which must be >= --ahead (3) x consumption for the loader to stay ahead of training.
 
@@ -31,9 +31,9 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader
 
-from jepa.data.frame_cache import CachedClipDataset, ClipSpec, build_cache
-from jepa.data.video import frame_counter_clip, read_clip, stride_indices, write_video
-from jepa.data.video_dataset import VideoClipDataset
+from jepa.data.real.frame_cache import CachedClipDataset, ClipSpec, build_cache
+from jepa.data.real.video import frame_counter_clip, read_clip, stride_indices, write_video
+from jepa.data.real.video_dataset import VideoClipDataset
 
 
 def make_clip(path: Path, frames: int, size: int, gop: int | None = None) -> Path:

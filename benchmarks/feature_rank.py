@@ -17,8 +17,9 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from jepa import eval_data, evaluate
+from jepa import evaluate
 from jepa.config import BENCHMARKS
+from jepa.data import eval_data
 from jepa.io import write_text
 from jepa.paths import root
 

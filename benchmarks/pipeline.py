@@ -107,7 +107,7 @@ def bench_probe(profile: str, tasks: list[str], repeats: int, epochs: int | None
     _, prof = profile_cfg(profile)
     torch.set_num_threads(prof.train.threads or torch.get_num_threads())
     encoder = evaluate.random_encoder(prof.model, 0)
-    sizes = {"train": (prof.data.eval_train, 1_000), "val": (prof.data.eval_val, 2_000)}  # as jepa.eval_data
+    sizes = {"train": (prof.data.eval_train, 1_000), "val": (prof.data.eval_val, 2_000)}  # as jepa.data.eval_data
     t_feat, datasets = 0.0, {}
     for task in tasks:
         sets = {split: make_eval_set(task, n, seed, frames=prof.model.frames, size=prof.model.img_size)

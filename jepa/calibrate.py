@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jepa import eval_data, evaluate
+from jepa import evaluate
 from jepa.config import BENCHMARKS, ConfigError, ProfileCfg, RunConfig, VariantCfg
+from jepa.data import eval_data
 from jepa.io import read_json, write_json
 from jepa.stats import ci_separated, mean_ci
 

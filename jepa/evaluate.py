@@ -145,7 +145,7 @@ def probe_accuracy(kind: str, data: ProbeData, cfg: ProbeCfg) -> dict:
 
 def evaluate_tokens(token_fn, eval_dir: str | Path, probe_cfg: ProbeCfg, tasks=None) -> dict:
     """Probe one feature extractor on every analogue with the profile's protocol (linear/attentive)."""
-    from jepa import eval_data
+    from jepa.data import eval_data
     from jepa.config import BENCHMARKS
 
     results = {}

@@ -124,7 +124,7 @@ def paper_results() -> Path:
 
 
 def frame_cache_dir(key: str) -> Path:
-    """One pre-decoded frame cache (jepa.data.frame_cache; key from frame_cache.cache_key)."""
+    """One pre-decoded frame cache (jepa.data.real.frame_cache; key from frame_cache.cache_key)."""
     return root() / "data" / "generated" / "frame_cache" / key
 
 

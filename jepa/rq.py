@@ -70,7 +70,7 @@ def fewshot_clips(kind: str, profile: ProfileCfg, n_per_class: int = 20, seed: i
 
     At paper scale (data.source real) the Kinetics-100 test classes / EPIC-100 unseen verbs instead."""
     if profile.data.source == "real":
-        from jepa.data.real_eval import fewshot_clips as real_fewshot_clips
+        from jepa.data.real.evalsets import fewshot_clips as real_fewshot_clips
 
         return real_fewshot_clips(kind, profile, n_per_class, seed)
     from jepa.data import synthetic
@@ -106,7 +106,7 @@ def score(question: Question, params: Params, profile: ProfileCfg, n_episodes: i
     clips = fewshot_clips(question.fewshot_set, profile)
     kind = question.fewshot_set
     if profile.data.source == "real":  # real sets get their own saved episodes, never the synthetic ones
-        from jepa.data.real_eval import REAL_FEWSHOT_SETS
+        from jepa.data.real.evalsets import REAL_FEWSHOT_SETS
 
         kind = REAL_FEWSHOT_SETS[kind]
     eps = episodes(clips.labels, kind, n_episodes)
@@ -231,7 +231,7 @@ def markdown(question: Question, runs: pd.DataFrame, contrasts: pd.DataFrame, pr
                    "pretraining source generates (checked before scoring); they test the direction of an effect, "
                    "not EPIC-KITCHENS-100 or Kinetics-100 numbers.")
     if real:
-        from jepa.data.real_eval import REAL_FEWSHOT_SETS
+        from jepa.data.real.evalsets import REAL_FEWSHOT_SETS
 
         floors_note = (f"Real data (`{REAL_FEWSHOT_SETS[question.fewshot_set]}`): at most 20 clips of every few-shot "
                        "test class, decoded with the evaluation protocol (uniform frames, centre crop); unreadable "

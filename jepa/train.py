@@ -200,7 +200,7 @@ def default_stream(cfg: RunConfig, start_step: int, rank: int, world: int) -> It
         return banked_stream(paths.clip_bank_dir(cfg.regime, cfg.seed), cfg.regime, cfg.seed, p.train.batch_size,
                              p.model.frames, p.model.img_size, start_step=start_step, weights=p.data.mixed_weights,
                              rank=rank, world_size=world)
-    from jepa.data.real import real_stream  # paper profile: real datasets under data/raw
+    from jepa.data.real.stream import real_stream  # paper profile: real datasets under data/raw
 
     return real_stream(cfg, start_step=start_step, rank=rank, world_size=world)
 

@@ -20,8 +20,9 @@
 profile = None  # None: the profile named in params.yaml
 
 # %%
-from jepa import eval_data, figures, paths
+from jepa import figures, paths
 from jepa.config import BENCHMARKS, profile_cfg
+from jepa.data import eval_data
 
 name, prof = profile_cfg(profile)
 manifest = eval_data.build(prof, paths.eval_data_dir())

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from jepa.data.fixtures import build
-from jepa.data.indexes import read_index
-from jepa.data.video import VideoDecodeError, read_clip
+from jepa.data.real.fixtures import build
+from jepa.data.real.indexes import read_index
+from jepa.data.real.video import VideoDecodeError, read_clip
 
 
 @pytest.fixture(scope="module")

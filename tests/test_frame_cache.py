@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 import torch
 
-from jepa.data.frame_cache import CachedClipDataset, ClipSpec, FrameCache, _resize_crop, build_cache, cache_key
-from jepa.data.real import RealStream, clip_spec
-from jepa.data.video import frame_counter_clip, uniform_indices, write_video
-from jepa.data.video_dataset import TooManyBadFilesError, VideoClipDataset
+from jepa.data.real.frame_cache import CachedClipDataset, ClipSpec, FrameCache, _resize_crop, build_cache, cache_key
+from jepa.data.real.stream import RealStream, clip_spec
+from jepa.data.real.video import frame_counter_clip, uniform_indices, write_video
+from jepa.data.real.video_dataset import TooManyBadFilesError, VideoClipDataset
 
 SPEC = ClipSpec(frames=8, size=32, sampling="uniform")
 
@@ -184,7 +184,7 @@ def _cfg(raw: Path) -> SimpleNamespace:
 
 @pytest.mark.parametrize("use_cache", [False, True])
 def test_stream_stats_report_clips_and_bad_files(tmp_path, clip, use_cache):
-    from jepa.data.indexes import read_ucf101
+    from jepa.data.real.indexes import read_ucf101
 
     root = _ucf_root(tmp_path, clip)
     cfg = _cfg(root.parent)

@@ -324,7 +324,7 @@ def _ucf(tmp_path, train: str, test: str = "", videos=("YoYo/v_YoYo_g01_c01.avi"
 
 
 def _index_error(read, *args, **kwargs) -> str:
-    from jepa.data.indexes import DatasetFormatError
+    from jepa.data.real.indexes import DatasetFormatError
 
     with pytest.raises(DatasetFormatError) as err:
         read(*args, **kwargs)
@@ -333,7 +333,7 @@ def _index_error(read, *args, **kwargs) -> str:
 
 
 def test_duplicate_rows_are_errors_naming_both_lines(tmp_path):
-    from jepa.data.indexes import read_ucf101
+    from jepa.data.real.indexes import read_ucf101
 
     root = _ucf(tmp_path, "YoYo/v_YoYo_g01_c01.avi 2\nArchery/v_Archery_g01_c01.avi 1\nYoYo/v_YoYo_g01_c01.avi 2\n")
     msg = _index_error(read_ucf101, root)
@@ -351,7 +351,7 @@ def test_duplicate_rows_are_errors_naming_both_lines(tmp_path):
 def test_non_integer_labels_and_frames_are_not_truncated(tmp_path, field, value):
     import json
 
-    from jepa.data.indexes import read_diving48
+    from jepa.data.real.indexes import read_diving48
 
     root = tmp_path / "d48"
     root.mkdir()
@@ -365,7 +365,7 @@ def test_non_integer_labels_and_frames_are_not_truncated(tmp_path, field, value)
 
 
 def test_epic_and_kinetics_numbers_are_not_truncated(tmp_path):
-    from jepa.data.indexes import read_kinetics400
+    from jepa.data.real.indexes import read_kinetics400
 
     root = tmp_path / "k400"
     (root / "annotations").mkdir(parents=True)
@@ -377,7 +377,7 @@ def test_epic_and_kinetics_numbers_are_not_truncated(tmp_path):
 
 @pytest.mark.parametrize("listed", ["YoYo/../../../../etc/passwd", "YoYo/../../../outside.avi"])
 def test_paths_that_leave_the_dataset_root_are_refused(tmp_path, listed):
-    from jepa.data.indexes import read_ucf101
+    from jepa.data.real.indexes import read_ucf101
 
     root = _ucf(tmp_path, f"YoYo/v_YoYo_g01_c01.avi 2\n{listed}\n")
     msg = _index_error(read_ucf101, root)
@@ -387,7 +387,7 @@ def test_paths_that_leave_the_dataset_root_are_refused(tmp_path, listed):
 def test_ssv2_ids_that_leave_the_root_are_refused(tmp_path):
     import json
 
-    from jepa.data.indexes import read_ssv2
+    from jepa.data.real.indexes import read_ssv2
 
     root = tmp_path / "ssv2"
     (root / "labels").mkdir(parents=True)
@@ -398,7 +398,7 @@ def test_ssv2_ids_that_leave_the_root_are_refused(tmp_path):
 
 
 def test_missing_videos_are_dropped_and_counted_and_all_missing_is_an_error(tmp_path):
-    from jepa.data.indexes import read_ucf101
+    from jepa.data.real.indexes import read_ucf101
 
     root = _ucf(tmp_path, "YoYo/v_YoYo_g01_c01.avi 2\nYoYo/v_YoYo_g09_c01.avi 2\n")
     df = read_ucf101(root, splits="train")
@@ -408,7 +408,7 @@ def test_missing_videos_are_dropped_and_counted_and_all_missing_is_an_error(tmp_
 
 
 def test_utf8_bom_is_accepted_and_other_bytes_name_file_and_line(tmp_path):
-    from jepa.data.indexes import read_epic_verb_split, read_ucf101
+    from jepa.data.real.indexes import read_epic_verb_split, read_ucf101
 
     root = _ucf(tmp_path, "YoYo/v_YoYo_g01_c01.avi 2\n")
     (root / "ucfTrainTestlist" / "classInd.txt").write_bytes("\ufeff1 Archery\n2 YoYo\n".encode("utf-8"))

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from jepa.data.indexes import (
+from jepa.data.real.indexes import (
     HYRSM_EPIC_TEST_VERBS,
     INDEX_COLUMNS,
     DatasetFormatError,

@@ -79,9 +79,9 @@ def test_changing_one_coefficient_reruns_only_that_variant(workspace):
 
 
 def test_paper_profile_without_data_fails_fast_naming_what_is_missing(tmp_path):
-    from jepa import eval_data
+    from jepa.data import eval_data
     from jepa.config import load_params
-    from jepa.data.real import RealDataMissing
+    from jepa.data.real.stream import RealDataMissing
 
     prof = load_params().profiles["paper"]
     prof = prof.model_copy(update={"data": prof.data.model_copy(update={"root": str(tmp_path / "raw")})})

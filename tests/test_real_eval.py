@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from jepa import eval_data, rq
-from jepa.data.indexes import write_epic_verb_split
-from jepa.data.real import RealDataMissing
-from jepa.data.video import frame_counter_clip, write_video
+from jepa import rq
+from jepa.data import eval_data
+from jepa.data.real.indexes import write_epic_verb_split
+from jepa.data.real.stream import RealDataMissing
+from jepa.data.real.video import frame_counter_clip, write_video
 
 EPIC_HEADER = ("narration_id,participant_id,video_id,narration_timestamp,start_timestamp,stop_timestamp,"
                "start_frame,stop_frame,narration,verb,verb_class,noun,noun_class,all_nouns,all_noun_classes\n")

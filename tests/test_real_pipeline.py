@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from helpers import copy_repository
-from jepa.data.fixtures import build as build_fixture
+from jepa.data.real.fixtures import build as build_fixture
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -290,7 +290,7 @@ def test_fewshot_test_classes_are_distinguishable():
 
 def test_eval_data_splits_synthetic_motion_by_its_training_count(tmp_path):
     """`data.synthetic_motion_train` training clips, the rest validation; both parts class-balanced."""
-    from jepa import eval_data
+    from jepa.data import eval_data
     from jepa.config import load_params
 
     smoke = load_params().profiles["smoke"]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from jepa.data.video import (
+from jepa.data.real.video import (
     VideoDecodeError,
     fps_indices,
     frame_counter_clip,

@@ -11,10 +11,10 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader
 
-from jepa.data.indexes import read_ucf101
+from jepa.data.real.indexes import read_ucf101
 from jepa.data.mixing import WeightedMixSampler, mix_datasets
-from jepa.data.video import frame_counter_clip, write_video
-from jepa.data.video_dataset import IMAGENET_MEAN, IMAGENET_STD, TooManyBadFilesError, VideoClipDataset
+from jepa.data.real.video import frame_counter_clip, write_video
+from jepa.data.real.video_dataset import IMAGENET_MEAN, IMAGENET_STD, TooManyBadFilesError, VideoClipDataset
 
 
 @pytest.fixture(scope="module")

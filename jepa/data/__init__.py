@@ -1,1 +1,1 @@
-"""Data: video decoding, dataset index readers, loaders, mixing and the synthetic generator."""
+"""Data: the synthetic generator (synthetic/), the official datasets (real/), the evaluation sets every probe reads, pretraining streams, clip banks and mixing."""

@@ -2,7 +2,7 @@
 `python -m jepa.data cache --index FILE.csv --out DIR --frames 8 --size 32 [--sampling ...]`
 `python -m jepa.data fixture --out DIR [--overwrite]`  (tiny official-format datasets for a dry run)
 
-Builds a normalized clip index (see jepa.data.indexes) from a dataset's official
+Builds a normalized clip index (see jepa.data.real.indexes) from a dataset's official
 annotations, writes it atomically (a crashed or interrupted run never leaves a half-written
 index for DVC to cache) and prints counts per split and the largest classes. Format errors
 print one message and exit with status 2, without a traceback.
@@ -18,7 +18,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from jepa.data.indexes import READERS, SPLITS, DatasetFormatError, read_index
+from jepa.data.real.indexes import READERS, SPLITS, DatasetFormatError, read_index
 
 
 def write_index_atomically(df: pd.DataFrame, out: str | Path) -> Path:
@@ -92,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def fixture_main(args: argparse.Namespace) -> int:
     """Write the fixture datasets and print what each holds."""
-    from jepa.data.fixtures import build
+    from jepa.data.real.fixtures import build
 
     try:
         written = build(args.out, overwrite=args.overwrite)
@@ -109,8 +109,8 @@ def fixture_main(args: argparse.Namespace) -> int:
 
 def cache_main(args: argparse.Namespace) -> int:
     """Build a frame cache; print counts and every skipped file; exit 2 above the bad-file tolerance."""
-    from jepa.data.frame_cache import ClipSpec, build_cache
-    from jepa.data.video_dataset import TooManyBadFilesError
+    from jepa.data.real.frame_cache import ClipSpec, build_cache
+    from jepa.data.real.video_dataset import TooManyBadFilesError
 
     try:
         df = pd.read_csv(args.index)

@@ -1,4 +1,4 @@
-"""A torch Dataset of video clips over a clip index (jepa.data.indexes), robust to bad files.
+"""A torch Dataset of video clips over a clip index (jepa.data.real.indexes), robust to bad files.
 
 Real datasets contain corrupt, truncated and missing videos (Kinetics loses clips to
 YouTube, SSv2 has a few broken webm files). One bad file must not end an epoch of a
@@ -25,7 +25,7 @@ from torchvision import tv_tensors
 from torchvision.transforms import v2
 
 from jepa.data.clips import IMAGENET_MEAN, IMAGENET_STD
-from jepa.data.video import (
+from jepa.data.real.video import (
     Backend,
     VideoDecodeError,
     VideoInfo,
@@ -122,7 +122,7 @@ class VideoClipDataset(Dataset):
     ) -> None:
         missing = {"path", "label"} - set(index.columns)
         if missing:
-            raise ValueError(f"index lacks columns {sorted(missing)}; build it with jepa.data.indexes")
+            raise ValueError(f"index lacks columns {sorted(missing)}; build it with jepa.data.real.indexes")
         if sampling not in ("stride", "fps", "uniform"):
             raise ValueError(f"sampling must be 'stride', 'fps' or 'uniform', got {sampling!r}")
         if sampling == "fps" and not target_fps:

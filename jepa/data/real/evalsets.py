@@ -2,7 +2,7 @@
 
 Probing: appearance = ImageNet-100 (train / val), motion = Diving-48 V2
 (train / test), temporal = SSv2 (train / validation); the Synthetic Motion Discrimination
-set stays synthetic, as in the paper. Each split is indexed by jepa.data.indexes, capped at
+set stays synthetic, as in the paper. Each split is indexed by jepa.data.real.indexes, capped at
 the profile's eval_train / eval_val clips (a seeded subsample, so the cap is reproducible),
 decoded once into a frame cache with the evaluation protocol (uniform frames over the
 segment, centre crop) and written as the ClipSet files eval_data.load reads, so the probe
@@ -21,8 +21,8 @@ import pandas as pd
 
 from jepa import paths
 from jepa.paths import eval_set_file
-from jepa.data.frame_cache import ClipSpec, FrameCache, build_cache, cache_key
-from jepa.data.indexes import read_epic100_fewshot, read_index, read_kinetics100
+from jepa.data.real.frame_cache import ClipSpec, FrameCache, build_cache, cache_key
+from jepa.data.real.indexes import read_epic100_fewshot, read_index, read_kinetics100
 
 # task -> (dataset, official split used for probe training, official split used for validation)
 EVAL_SOURCES = {"appearance": ("imagenet100", "train", "val"),
@@ -139,7 +139,7 @@ def fewshot_index(kind: str, root: str | Path) -> pd.DataFrame:
 def fewshot_clips(kind: str, profile, n_per_class: int = 20, seed: int = 0, cache_root: str | Path | None = None,
                   workers: int = 1):
     """ClipSet of at most n_per_class clips of every few-shot test class, decoded through a frame cache."""
-    from jepa.data.real import check_raw_data
+    from jepa.data.real.stream import check_raw_data
 
     if kind not in REAL_FEWSHOT_SETS:
         raise ValueError(f"unknown few-shot set {kind!r}; expected one of {sorted(REAL_FEWSHOT_SETS)}")

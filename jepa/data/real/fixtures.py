@@ -1,7 +1,7 @@
 """Tiny datasets in each official layout, made on the fly: a dry run of the real-data path without the data.
 
 `python -m jepa.data fixture --out data/fixture` writes, under one root, the layouts the readers of
-jepa.data.indexes document (and docs/real_data.md describes), with real encoded videos (PyAV:
+jepa.data.real.indexes document (and docs/real_data.md describes), with real encoded videos (PyAV:
 Xvid .avi for UCF-101, VP9 .webm for SSv2, H.264 .mp4 / .MP4 elsewhere) and JPEG images:
 
     ucf101/       UCF-101/<Class>/v_<Class>_gXX_cYY.avi, ucfTrainTestlist/{classInd,trainlist0N,testlist0N}.txt
@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from jepa.data.indexes import HYRSM_EPIC_TEST_VERBS, HYRSM_EPIC_TRAIN_VERBS, kinetics_clip_name
-from jepa.data.video import write_video
+from jepa.data.real.indexes import HYRSM_EPIC_TEST_VERBS, HYRSM_EPIC_TRAIN_VERBS, kinetics_clip_name
+from jepa.data.real.video import write_video
 
 HEIGHT, WIDTH, FRAMES, FPS = 48, 64, 24, 24
 EPIC_HEADER = ["narration_id", "participant_id", "video_id", "narration_timestamp", "start_timestamp",

@@ -16,7 +16,7 @@ crashed build never leaves a half cache that looks complete):
 
 Corrupt, truncated and missing files are skipped and counted at build time; more than
 `max_bad_fraction` of the index bad stops the build with TooManyBadFilesError listing them,
-the same tolerance and error as the live loader (jepa.data.video_dataset).
+the same tolerance and error as the live loader (jepa.data.real.video_dataset).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ import torch
 from torch.utils.data import Dataset
 from torchvision.transforms import v2
 
-from jepa.data.video import VideoDecodeError, is_image, read_clip
-from jepa.data.video_dataset import (TooManyBadFilesError, VideoClipDataset, augment, bad_files_allowed, bad_listing,
+from jepa.data.real.video import VideoDecodeError, is_image, read_clip
+from jepa.data.real.video_dataset import (TooManyBadFilesError, VideoClipDataset, augment, bad_files_allowed, bad_listing,
                                      clip_transform)
 from jepa.io import clean_stale_temps
 

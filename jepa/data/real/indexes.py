@@ -58,7 +58,7 @@ SOURCES = {
     "kinetics100": "Kinetics-100 few-shot splits (CMN, Zhu & Yang ECCV 2018) come from "
     "github.com/xianyongqin/few-shot-video-classification data/kinetics100/data_splits/meta_{train,val,test}.txt",
     "epic100_fewshot": "the EPIC-100 few-shot verb split follows HyRSM (github.com/alibaba-mmai-research/HyRSM, "
-    "configs/projects/hyrsm/epic_kitchens); write one with jepa.data.indexes.write_epic_verb_split",
+    "configs/projects/hyrsm/epic_kitchens); write one with jepa.data.real.indexes.write_epic_verb_split",
 }
 
 # The 100 ILSVRC synsets of CMC's imagenet100.txt, in file order (sha256 of the file with one

@@ -24,11 +24,11 @@ def build(profile: ProfileCfg, out_dir: str | Path, seed: int = 0) -> dict:
     from jepa.data.synthetic import make_eval_set
 
     if profile.data.source != "synthetic":
-        from jepa.data.real import EVAL_DATASETS, REGIME_DATASETS, check_raw_data
+        from jepa.data.real.stream import EVAL_DATASETS, REGIME_DATASETS, check_raw_data
 
         # Fail fast, before any training stage starts, with what is missing and where it comes from.
         check_raw_data(profile.data.root, sorted(set(REGIME_DATASETS["mixed"]) | set(EVAL_DATASETS)))
-        from jepa.data.real_eval import build_eval_sets  # indexes -> frame caches -> the same ClipSet files
+        from jepa.data.real.evalsets import build_eval_sets  # indexes -> frame caches -> the same ClipSet files
 
         return build_eval_sets(profile, out_dir, seed)
     out_dir = Path(out_dir)

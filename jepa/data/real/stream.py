@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Iterator
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from jepa.data.indexes import SOURCES, read_index
+from jepa.data.real.indexes import SOURCES, read_index
 
 if TYPE_CHECKING:
-    from jepa.data.frame_cache import ClipSpec
+    from jepa.data.real.frame_cache import ClipSpec
 
 # Pretraining sources of each regime (docs/method.md, "The recipe") and how the synthetic weight keys map onto them.
 REGIME_DATASETS = {"single": ("ucf101",), "mixed": ("ucf101", "ssv2", "imagenet100")}
@@ -79,7 +79,7 @@ class StreamStats:
 
 def clip_spec(cfg) -> "ClipSpec":
     """The regime's training clip: 16 fps clips for single, frame stride 2 for mixed (docs/method.md, "The recipe")."""
-    from jepa.data.frame_cache import ClipSpec
+    from jepa.data.real.frame_cache import ClipSpec
 
     p = cfg.profile
     if cfg.regime == "single":
@@ -98,9 +98,9 @@ class RealStream:
     def __init__(self, cfg, start_step: int = 0, rank: int = 0, world_size: int = 1, num_workers: int = 8,
                  cache_root: str | Path | None = None) -> None:
         from jepa import paths
-        from jepa.data.frame_cache import CachedClipDataset, FrameCache, cache_key
+        from jepa.data.real.frame_cache import CachedClipDataset, FrameCache, cache_key
         from jepa.data.mixing import mix_datasets
-        from jepa.data.video_dataset import VideoClipDataset
+        from jepa.data.real.video_dataset import VideoClipDataset
 
         p = cfg.profile
         names = REGIME_DATASETS[cfg.regime]
