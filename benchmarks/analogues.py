@@ -37,14 +37,14 @@ from jepa import ceiling, fewshot, rq
 from jepa.config import BENCHMARKS, profile_cfg
 from jepa.data import eval_data
 from jepa.models.vit import VideoViT
-from jepa.paths import root
+from jepa.paths import benchmarks_dir, ceiling_work_dir, metrics_dir, reports_dir
 
 FEWSHOT_SETS = {"epic_like": "rq1", "kinetics_like": "rq2"}
 BASE_PER_CLASS = 40          # base-class clips per class for the few-shot ceilings
 PROBE_BASE_PER_CLASS = 20    # ... and for fitting the attentive pooling of the protocol comparison
-OUT = root() / "reports" / "benchmarks" / "ceilings.csv"
-FLOORS_OUT = root() / "reports" / "benchmarks" / "analogue_floors.csv"
-WORK = root() / "data" / "generated" / "ceiling"
+OUT = benchmarks_dir() / "ceilings.csv"
+FLOORS_OUT = benchmarks_dir() / "analogue_floors.csv"
+WORK = ceiling_work_dir()
 
 
 def fingerprint(clips) -> str:
@@ -178,7 +178,7 @@ def _oracle(train, val) -> float:
 def build_report() -> None:
     """reports/analogues.csv + reports/figures/analogues.png from the committed floors and the measured ceilings."""
     _, profile = profile_cfg("tiny")
-    reports = root() / "reports"
+    reports = reports_dir()
     floors = pd.read_csv(reports / "floors.csv")
     ceilings = pd.read_csv(OUT)
     new_floors = pd.read_csv(FLOORS_OUT) if FLOORS_OUT.exists() else pd.DataFrame(columns=["set", "data"])
@@ -275,7 +275,7 @@ def _markdown(df: pd.DataFrame, path: Path) -> None:
              to_markdown(df[[c for c in cols if c in df]].round(1).assign(
                  ceiling_lr=df.get("ceiling_lr", pd.Series(np.nan, index=df.index)).map(
                      lambda v: f"{v:g}" if np.isfinite(v) else "n/a"))), ""]
-    prot = root() / "reports" / "benchmarks" / "fewshot_protocols.csv"
+    prot = benchmarks_dir() / "fewshot_protocols.csv"
     if prot.exists():
         p = pd.read_csv(prot)
         p = p.groupby(["set", "encoder", "protocol", "shots"]).acc_pp.mean().unstack("protocol").round(1).reset_index()
@@ -288,7 +288,7 @@ def _markdown(df: pd.DataFrame, path: Path) -> None:
 def protocol_table() -> pd.DataFrame | None:
     """5-shot accuracy per (set, protocol) of the ceiling encoder and of the floors (random init: mean of seeds),
     with the headroom over the higher floor."""
-    path = root() / "reports" / "benchmarks" / "fewshot_protocols.csv"
+    path = benchmarks_dir() / "fewshot_protocols.csv"
     if not path.exists():
         return None
     p = pd.read_csv(path)
@@ -440,7 +440,7 @@ def run_protocols(kinds, steps: int, which=("ceiling", "floors")) -> None:
                              "acc_pp": round(100 * acc, 2), "data": fingerprint(test)})
             print(kind, name, seed, {p: round(100 * scores[(p, 5)], 1) for p in PROTOCOLS}, flush=True)
             new = pd.DataFrame([r for r in rows if (r["set"], r["encoder"], r["seed"]) == (kind, name, seed)])
-            out = root() / "reports" / "benchmarks" / "fewshot_protocols.csv"
+            out = benchmarks_dir() / "fewshot_protocols.csv"
             if out.exists():  # replace this encoder's earlier rows, keep every other encoder's
                 old = pd.read_csv(out)
                 keep = ~((old.set == kind) & (old.encoder == name) & (old.seed == seed))
@@ -458,7 +458,7 @@ def run_noise() -> None:
     import re
 
     rows = []
-    for path in sorted((root() / "reports" / "metrics" / "probe").glob("*.json")):
+    for path in sorted(metrics_dir("probe").glob("*.json")):
         regime, variant, seed = re.fullmatch(r"(\w+)-(.+)-s(\d+)", path.stem).groups()
         for task, r in json.loads(path.read_text()).items():
             rows.append({"regime": regime, "variant": variant, "seed": int(seed), "analogue": task, "acc": 100 * r["acc"],
@@ -474,7 +474,7 @@ def run_noise() -> None:
                     "probe_seed_std_pp": round(g.probe_seed_std.mean(), 2),
                     "run_seed_std_pp": round(float(np.sqrt((seed_std ** 2).mean())), 2), "n_runs": len(g)})
     res = pd.DataFrame(out)
-    res.to_csv(root() / "reports" / "benchmarks" / "probe_noise.csv", index=False)
+    res.to_csv(benchmarks_dir() / "probe_noise.csv", index=False)
     print(res.to_string())
 
 

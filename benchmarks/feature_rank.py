@@ -21,7 +21,7 @@ from jepa import evaluate
 from jepa.config import BENCHMARKS
 from jepa.data import eval_data
 from jepa.io import write_text
-from jepa.paths import root
+from jepa.paths import benchmarks_dir, calibration_work_dir
 
 
 def effective_rank(x: torch.Tensor) -> float:
@@ -33,7 +33,7 @@ def effective_rank(x: torch.Tensor) -> float:
 
 def main() -> None:
     torch.set_num_threads(2)
-    work = root() / "data" / "generated" / "calibration"
+    work = calibration_work_dir()
     rows = []
     for enc_path in sorted(work.glob("runs/*/s*/encoder.pt")):
         trial, seed = enc_path.parts[-3].rsplit("-", 1)[0], int(enc_path.parts[-2][1:])
@@ -51,7 +51,7 @@ def main() -> None:
                              "tokens_erank": effective_rank(tokens.reshape(-1, tokens.shape[-1])),
                              "pooled_erank": effective_rank(tokens.mean(1)), "dim": tokens.shape[-1]})
         print(trial, seed, flush=True)
-    out = root() / "reports" / "benchmarks" / "feature_rank.csv"
+    out = benchmarks_dir() / "feature_rank.csv"
     df = pd.DataFrame(rows)
     write_text(out, df.to_csv(index=False, float_format="%.2f"))
     print(df.groupby(["trial", "encoder"])[["tokens_erank", "pooled_erank"]].mean().round(1).to_string())

@@ -28,6 +28,7 @@ import torch  # noqa: E402
 
 from jepa.fewshot import evaluate_fewshot, sample_episodes  # noqa: E402
 from jepa.io import atomic_write, write_text  # noqa: E402
+from jepa.paths import benchmarks_dir  # noqa: E402
 
 N_CLASSES, PER_CLASS, DIM = 100, 50, 768
 N_WAY, Q_QUERY = 5, 15
@@ -92,7 +93,7 @@ def plot(prototype: pd.DataFrame, path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out-dir", type=Path, default=Path(__file__).resolve().parents[1] / "reports" / "benchmarks")
+    parser.add_argument("--out-dir", type=Path, default=benchmarks_dir())
     table = run(parser.parse_args().out_dir)
     print(table.to_string(index=False))
     five_shot = table.query("classifier == 'prototype' and k_shot == 5 and n_episodes == 10000")["seconds"].item()

@@ -24,6 +24,7 @@ from jepa import evaluate
 from jepa.config import BENCHMARKS, ConfigError, ProfileCfg, RunConfig, VariantCfg
 from jepa.data import eval_data
 from jepa.io import read_json, write_json
+from jepa.paths import calibration_run_dir
 from jepa.stats import ci_separated, mean_ci
 
 
@@ -90,7 +91,7 @@ def run_trial(name: str, overrides: dict[str, Any], seed: int, base: ProfileCfg,
         return read_json(out)
     work_dir = Path(work_dir)
     eval_dir = eval_dir_for(profile, work_dir)
-    run_dir = work_dir / "runs" / f"{name}-{key}" / f"s{seed}"
+    run_dir = calibration_run_dir(work_dir, f"{name}-{key}", seed)
     cfg = RunConfig(profile_name=f"calibration:{name}", regime=regime, variant_name="baseline", seed=seed,
                     profile=profile, variant=VariantCfg(description="V-JEPA loss only."))
     summary = pretrain(cfg, run_dir, progress=progress)

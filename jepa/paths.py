@@ -42,11 +42,16 @@ def checkpoint_dir(regime: str, variant: str, seed: int, config_hash: str) -> Pa
 
 
 def live_dir(regime: str, variant: str, seed: int) -> Path:
-    return root() / "reports" / "live" / run_id(regime, variant, seed)
+    return reports_dir() / "live" / run_id(regime, variant, seed)
+
+
+def generated_dir() -> Path:
+    """Everything the pipeline derives from data: evaluation sets, clip banks, caches, scratch spaces."""
+    return root() / "data" / "generated"
 
 
 def eval_data_dir() -> Path:
-    return root() / "data" / "generated" / "eval"
+    return generated_dir() / "eval"
 
 
 def eval_set_file(out_dir: str | Path, task: str, split: str) -> Path:
@@ -59,12 +64,12 @@ METRIC_KINDS = ("pretrain", "probe", "floors")
 
 def metrics_dir(kind: str) -> Path:
     """One folder of per-stage metrics files per stage kind (pretrain, probe, floors)."""
-    return root() / "reports" / "metrics" / kind
+    return reports_dir() / "metrics" / kind
 
 
 def clip_bank_dir(regime: str, seed: int) -> Path:
     """The pretraining clips of one (regime, seed), shared by every variant (jepa.data.bank)."""
-    return root() / "data" / "generated" / "clips" / f"{regime}-s{seed}"
+    return generated_dir() / "clips" / f"{regime}-s{seed}"
 
 
 def pretrain_metrics(regime: str, variant: str, seed: int) -> Path:
@@ -85,6 +90,21 @@ def figures_dir() -> Path:
     return reports_dir() / "figures"
 
 
+def executed_notebook(name: str) -> Path:
+    """A notebook as scripts/run-notebook executed it for one stage (name without .ipynb)."""
+    return reports_dir() / "runs" / f"{name}.ipynb"
+
+
+def benchmarks_dir() -> Path:
+    """Tables and figures the scripts under benchmarks/ write."""
+    return reports_dir() / "benchmarks"
+
+
+def ceiling_work_dir() -> Path:
+    """The analogue-ceiling benchmark's scratch space (its evaluation sets and probe runs)."""
+    return generated_dir() / "ceiling"
+
+
 def rq_table(rq: str) -> Path:
     """A research question's answer (one row per contrast), which REPORT.md quotes."""
     return reports_dir() / f"{rq}.csv"
@@ -101,7 +121,7 @@ def rq_page(rq: str) -> Path:
 
 def fewshot_episodes(kind: str, n_way: int, k_shot: int, seed: int) -> Path:
     """One saved episode set: every encoder of a research question is scored on exactly these episodes."""
-    return root() / "data" / "generated" / "fewshot" / f"{kind}_{n_way}way{k_shot}shot_seed{seed}.npz"
+    return generated_dir() / "fewshot" / f"{kind}_{n_way}way{k_shot}shot_seed{seed}.npz"
 
 
 def calibration_dir() -> Path:
@@ -109,9 +129,19 @@ def calibration_dir() -> Path:
     return reports_dir() / "calibration"
 
 
+def calibration_trials_dir() -> Path:
+    """Finished (trial, seed) results of the calibration study, cached by a hash of their resolved config."""
+    return calibration_dir() / "trials"
+
+
 def calibration_work_dir() -> Path:
     """The calibration study's scratch space (its pretraining runs, evaluation sets and floors)."""
-    return root() / "data" / "generated" / "calibration"
+    return generated_dir() / "calibration"
+
+
+def calibration_run_dir(work_dir: str | Path, trial: str, seed: int) -> Path:
+    """One calibration trial's pretraining run inside a calibration scratch space."""
+    return Path(work_dir) / "runs" / trial / f"s{seed}"
 
 
 def requirements_lock() -> Path:
@@ -125,9 +155,9 @@ def paper_results() -> Path:
 
 def frame_cache_dir(key: str) -> Path:
     """One pre-decoded frame cache (jepa.data.real.frame_cache; key from frame_cache.cache_key)."""
-    return root() / "data" / "generated" / "frame_cache" / key
+    return generated_dir() / "frame_cache" / key
 
 
 def real_eval_dir() -> Path:
     """Indexes of the real evaluation and few-shot sets (paper profile), next to their caches."""
-    return root() / "data" / "generated" / "real_index"
+    return generated_dir() / "real_index"

@@ -212,10 +212,10 @@ def _report_markdown(claims: pd.DataFrame, floors: pd.DataFrame, training: pd.Da
                      research_questions: list[str] = ()) -> str:
     counts = claims.verdict.value_counts().to_dict() if len(claims) else {}
     beat = floors[floors.beats_random_init]
-    notebooks = ["runs/01_data.ipynb", "runs/05_claims.ipynb"] + [
-        f"runs/04_fewshot-{rq}.ipynb" for rq in RESEARCH_QUESTIONS] + [
-        f"runs/{kind}-{regime}-{v}-s{s}.ipynb" for kind in ("pretrain", "probe")
+    stages = ["01_data", "05_claims"] + [f"04_fewshot-{rq}" for rq in RESEARCH_QUESTIONS] + [
+        f"{kind}-{regime}-{v}-s{s}" for kind in ("pretrain", "probe")
         for regime, vs in runs.items() for v in vs for s in seeds]
+    notebooks = [paths.executed_notebook(n).relative_to(paths.reports_dir()).as_posix() for n in stages]
     return "\n".join([
         "# Report",
         "",

@@ -28,11 +28,11 @@ progress = True
 from jepa import calibrate, figures
 from jepa.config import load_params
 from jepa.io import write_json, write_text
-from jepa.paths import calibration_dir, calibration_work_dir
+from jepa.paths import calibration_dir, calibration_trials_dir, calibration_work_dir
 
 out = calibration_dir()
 params = load_params()
-rows = calibrate.run_study(params, out / "trials", calibration_work_dir(), progress)
+rows = calibrate.run_study(params, calibration_trials_dir(), calibration_work_dir(), progress)
 summary = calibrate.summarize(rows)
 chosen = calibrate.choose(summary)
 write_text(out / "runs.csv", rows.drop(columns=["overrides"]).to_csv(index=False, float_format="%.4f"))
