@@ -44,13 +44,13 @@ NOTES = {
 
 
 class Runner:
-    """One model + optimizer + target for a variant; `step()` is one timed training step."""
+    """One model + optimizer + EMA target encoder for a variant; `step()` is one timed training step."""
 
     def __init__(self, regime: str, variant: str, batch: int, seed: int = 0):
         self.cfg = load_run(regime, variant, seed, profile="tiny")
         torch.manual_seed(seed)
         self.model = JEPA(self.cfg)
-        self.target = copy.deepcopy(self.model.encoder).requires_grad_(False) if self.cfg.variant.ema else None
+        self.target_encoder = copy.deepcopy(self.model.encoder).requires_grad_(False) if self.cfg.variant.ema else None
         t = self.cfg.profile.train
         self.opt = torch.optim.AdamW(_param_groups(self.model, t.weight_decay), lr=1e-4, betas=t.betas)
         v = self.cfg.variant
@@ -68,12 +68,12 @@ class Runner:
     def step(self) -> float:
         t0 = time.perf_counter()
         pairs = self.masks(self.x, torch.Generator().manual_seed(self.k))
-        loss, _ = self.model(self.x, self.is_image, pairs, self.target, 0.5)
+        loss, _ = self.model(self.x, self.is_image, pairs, self.target_encoder, 0.5)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
-        if self.target is not None:
-            _ema_update(self.target, self.model.encoder, 0.998)
+        if self.target_encoder is not None:
+            _ema_update(self.target_encoder, self.model.encoder, 0.998)
         self.k += 1
         return 1000 * (time.perf_counter() - t0)
 

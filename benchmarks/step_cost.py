@@ -36,7 +36,7 @@ def main() -> None:
     cfg = load_run(args.regime, args.variant, 0, profile=args.profile)
     torch.manual_seed(0)
     model = JEPA(cfg)
-    target = copy.deepcopy(model.encoder).requires_grad_(False)
+    target_encoder = copy.deepcopy(model.encoder).requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     m, b = cfg.profile.model, cfg.profile.train.batch_size
     x = torch.randn(b, 3, m.frames, m.img_size, m.img_size, generator=torch.Generator().manual_seed(0))
@@ -45,11 +45,11 @@ def main() -> None:
     wall, cpu = [], []
     for i in range(args.steps + 2):  # two warm-up steps
         t0, c0 = time.perf_counter(), time.process_time()
-        loss, _ = model(x, is_image, masks(x, torch.Generator().manual_seed(i)), target, 0.75)
+        loss, _ = model(x, is_image, masks(x, torch.Generator().manual_seed(i)), target_encoder, 0.75)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        _ema_update(target, model.encoder, 0.999)
+        _ema_update(target_encoder, model.encoder, 0.999)
         if i >= 2:
             wall.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)

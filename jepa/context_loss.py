@@ -13,26 +13,28 @@ import torch
 from jepa.models.pos import grid_coords
 
 
-def nearest_target_distance(ctx: torch.Tensor, tgt: torch.Tensor, grid: tuple[int, int, int]) -> torch.Tensor:
-    """ctx (B, Nc), tgt (B, Nt) flat token indices -> (B, Nc) distance of each context token to the nearest target."""
-    coords = grid_coords(grid, device=ctx.device).float()
+def nearest_target_distance(ctx_idx: torch.Tensor, tgt_idx: torch.Tensor, grid: tuple[int, int, int]) -> torch.Tensor:
+    """ctx_idx (B, Nc), tgt_idx (B, Nt) flat token indices -> (B, Nc) distance of each context token to the
+    nearest target."""
+    coords = grid_coords(grid, device=ctx_idx.device).float()
     # the direct (not matrix-product) form keeps integer-grid distances exact
-    d = torch.cdist(coords[ctx], coords[tgt], compute_mode="donot_use_mm_for_euclid_dist")
+    d = torch.cdist(coords[ctx_idx], coords[tgt_idx], compute_mode="donot_use_mm_for_euclid_dist")
     return d.min(dim=-1).values
 
 
-def distance_weights(ctx: torch.Tensor, tgt: torch.Tensor, grid: tuple[int, int, int]) -> torch.Tensor:
+def distance_weights(ctx_idx: torch.Tensor, tgt_idx: torch.Tensor, grid: tuple[int, int, int]) -> torch.Tensor:
     """(B, Nc) weights 1/sqrt(distance to the nearest target token); context and target are disjoint, so d >= 1."""
-    return nearest_target_distance(ctx, tgt, grid).rsqrt()
+    return nearest_target_distance(ctx_idx, tgt_idx, grid).rsqrt()
 
 
-def ramp_weight(progress: float, weight: float, ramp: tuple[float, float]) -> float:
-    """0 before the ramp starts, `weight` from its end on, linear in between (progress = step / steps)."""
+def ramp_weight(progress_frac: float, weight: float, ramp: tuple[float, float]) -> float:
+    """0 before the ramp starts, `weight` from its end on, linear in between (progress_frac = step / steps)."""
     start, end = ramp
-    return weight * min(1.0, max(0.0, (progress - start) / (end - start)))
+    return weight * min(1.0, max(0.0, (progress_frac - start) / (end - start)))
 
 
-def context_loss(pred_ctx: torch.Tensor, target_ctx: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
+def context_loss(pred_context: torch.Tensor, target_context: torch.Tensor,
+                 weights: torch.Tensor | None) -> torch.Tensor:
     """mean over (B, Nc, D) of w * |pred - target| (w = 1 without distance weighting), as the released loss."""
-    err = (pred_ctx - target_ctx).abs()
+    err = (pred_context - target_context).abs()
     return (err if weights is None else err * weights.unsqueeze(-1).to(err.dtype)).mean()

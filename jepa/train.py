@@ -67,7 +67,7 @@ class JEPA(nn.Module):
         self.all_levels = m.predict_levels == "all"
         self.hierarchical = cfg.variant.aux_features == "hierarchical"
         self.plain_aux = cfg.variant.aux_norm == "plain"
-        self.context = (t.context_weight, t.context_ramp, t.context_distance)
+        self.context_loss_cfg = (t.context_weight, t.context_ramp, t.context_distance)
         aux_dim = m.embed_dim * (len(self.encoder.levels) if self.hierarchical else 1)
         self.aux = build_objectives(cfg.variant.terms, aux_dim, where=f"variants.{cfg.variant_name}.terms", model=m)
         # every level is read when the predictor predicts them all or the auxiliary terms read hierarchical features
@@ -77,13 +77,14 @@ class JEPA(nn.Module):
         self.tubelet, self.patch, self.grid = m.tubelet, m.patch, m.grid
 
     def forward(self, x: torch.Tensor, is_image: torch.Tensor, masks: list[MaskPair],
-                target_encoder: nn.Module | None, progress: float) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+                target_encoder: nn.Module | None, progress_frac: float) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         h, h_aux = self._targets(x, target_encoder)
-        terms, encoded = self._prediction_loss(x, masks, h, progress)
-        ctxs = [self._aux_context(x, is_image, pair, enc, h, h_aux, progress) for pair, enc in zip(masks, encoded)] \
+        terms, encoded = self._prediction_loss(x, masks, h, progress_frac)
+        aux_contexts = [self._aux_context(x, is_image, pair, enc, h, h_aux, progress_frac)
+                        for pair, enc in zip(masks, encoded)] \
             if self.aux or self.regularisers else []
-        terms.update(self._regularisers(ctxs))
-        terms.update(self._auxiliary(ctxs))
+        terms.update(self._regularisers(aux_contexts))
+        terms.update(self._auxiliary(aux_contexts))
         return sum(terms.values()), terms
 
     def _targets(self, x: torch.Tensor, target_encoder: nn.Module | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -99,33 +100,33 @@ class JEPA(nn.Module):
         hier = torch.cat([F.layer_norm(v, v.shape[-1:]) for v in lv], -1) if lv else None
         return (hier if self.all_levels else final), (hier if self.hierarchical and hier is not None else final)
 
-    def _prediction_loss(self, x: torch.Tensor, masks: list[MaskPair], h: torch.Tensor, progress: float
+    def _prediction_loss(self, x: torch.Tensor, masks: list[MaskPair], h: torch.Tensor, progress_frac: float
                          ) -> tuple[dict[str, torch.Tensor], list[tuple]]:
         """The JEPA loss (and the ramped context loss), each averaged over the mask pairs."""
-        weight, ramp, by_distance = self.context
-        jepa, context, encoded = 0.0, 0.0, []
+        weight, ramp, by_distance = self.context_loss_cfg
+        jepa, context_l1, encoded = 0.0, 0.0, []
         for pair in masks:
             z, z_levels = self.encoder(x, keep=pair.ctx, return_levels=self.read_levels)
-            pred, pred_ctx = self.predictor(torch.cat(z_levels, -1) if self.all_levels else z, pair.ctx, pair.tgt)
+            pred, pred_context = self.predictor(torch.cat(z_levels, -1) if self.all_levels else z, pair.ctx, pair.tgt)
             jepa = jepa + (pred - gather_tokens(h, pair.tgt)).abs().mean() / len(masks)
-            if pred_ctx is not None:
+            if pred_context is not None:
                 w = distance_weights(pair.ctx, pair.tgt, self.grid) if by_distance else None
-                context = context + context_loss(pred_ctx, gather_tokens(h, pair.ctx), w) / len(masks)
+                context_l1 = context_l1 + context_loss(pred_context, gather_tokens(h, pair.ctx), w) / len(masks)
             encoded.append((z, z_levels, pred))
         terms = {"jepa": jepa}
         if weight > 0:
-            terms["context"] = ramp_weight(progress, weight, ramp) * context
+            terms["context"] = ramp_weight(progress_frac, weight, ramp) * context_l1
         return terms, encoded
 
-    def _regularisers(self, ctxs: list[AuxContext]) -> dict[str, torch.Tensor]:
+    def _regularisers(self, aux_contexts: list[AuxContext]) -> dict[str, torch.Tensor]:
         """The profile's recipe regularisers (the same for every variant)."""
-        return apply_objectives(self.regularisers, ctxs)
+        return apply_objectives(self.regularisers, aux_contexts)
 
-    def _auxiliary(self, ctxs: list[AuxContext]) -> dict[str, torch.Tensor]:
+    def _auxiliary(self, aux_contexts: list[AuxContext]) -> dict[str, torch.Tensor]:
         """The variant's auxiliary objectives."""
-        return apply_objectives(self.aux, ctxs)
+        return apply_objectives(self.aux, aux_contexts)
 
-    def _aux_context(self, x, is_image, pair, encoded, h, h_aux, progress) -> AuxContext:
+    def _aux_context(self, x, is_image, pair, encoded, h, h_aux, progress_frac) -> AuxContext:
         z, z_levels, pred = encoded
         b, n = h.shape[:2]
         t = self.grid[0]
@@ -136,7 +137,7 @@ class JEPA(nn.Module):
         valid = torch.zeros(b, n, dtype=torch.bool, device=x.device).scatter_(1, pair.ctx, True)
         return AuxContext(z=z_grid.view(b, t, n // t, -1), z_valid=valid.view(b, t, n // t),
                           h=h_aux.view(b, t, n // t, -1), pred=pred, target=gather_tokens(h, pair.tgt),
-                          tgt_idx=pair.tgt, clip=x, is_image=is_image, progress=progress, tubelet=self.tubelet,
+                          tgt_idx=pair.tgt, clip=x, is_image=is_image, progress=progress_frac, tubelet=self.tubelet,
                           patch=self.patch, z_tokens=z)
 
 
@@ -309,8 +310,8 @@ def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = 
 
 
 @torch.no_grad()
-def _ema_update(target: nn.Module, online: nn.Module, momentum: float) -> None:
-    for pt, po in zip(target.parameters(), online.parameters()):
+def _ema_update(target_encoder: nn.Module, online: nn.Module, momentum: float) -> None:
+    for pt, po in zip(target_encoder.parameters(), online.parameters()):
         pt.lerp_(po.detach(), 1.0 - momentum)
 
 

@@ -48,10 +48,10 @@ def epps_pulley(x: torch.Tensor, t_max: float = 3.0, points: int = 17) -> torch.
     return (err @ w) * x.shape[0] * world
 
 
-def slice_directions(dim: int, n: int, progress: float, seed: int, device=None) -> torch.Tensor:
-    """(dim, n) random unit directions; drawn fresh each step from (seed, progress) so a resumed run
+def slice_directions(dim: int, n: int, progress_frac: float, seed: int, device=None) -> torch.Tensor:
+    """(dim, n) random unit directions; drawn fresh each step from (seed, progress_frac) so a resumed run
     sees the same slices as an uninterrupted one and the global RNG is left untouched."""
-    g = torch.Generator().manual_seed(hash((seed, round(progress * 2 ** 40))) % (2 ** 63))
+    g = torch.Generator().manual_seed(hash((seed, round(progress_frac * 2 ** 40))) % (2 ** 63))
     a = torch.randn(dim, n, generator=g)
     return (a / a.norm(dim=0, keepdim=True)).to(device)
 
