@@ -104,7 +104,7 @@ def bench_pretrain(cfg, steps: int, repeats: int, bank_dir: Path) -> dict:
     return {"med": med, "times": times, "bank_ms_per_step": 1000 * t_bank / steps}
 
 
-def bench_step(cfg, steps: int, repeats: int, threads: int, compile_: bool = True) -> dict:
+def bench_step(cfg, steps: int, repeats: int, threads: int, compile_: bool = True, only: list[str] | None = None) -> dict:
     """Step-level options on one tiny JEPA step (masks + forward + backward + AdamW + EMA), one process.
 
     Variants, each a fresh model of the same init: AdamW as train.py builds it (the per-parameter loop,
@@ -150,8 +150,10 @@ def bench_step(cfg, steps: int, repeats: int, threads: int, compile_: bool = Tru
     variants = {"default": make(), "adamw_foreach": make({"foreach": True}), "adamw_fused": make({"fused": True}),
                 "no_sdpa": make(sdpa=False), "ema_foreach": make(ema=ema_foreach),
                 "fused_ema_foreach": make({"fused": True}, ema=ema_foreach)}
+    if only:
+        variants = {k: v for k, v in variants.items() if k == "default" or k in only}
     warm = {}
-    if compile_:
+    if compile_ and (not only or "compile" in only):
         variants["compile"] = make(compiled=True)
         t0 = time.perf_counter()
         variants["compile"](0)  # compilation (dynamic shapes: the mask ratio varies the token count)
@@ -309,11 +311,15 @@ def _previous_rows(path: Path) -> list[dict]:
 STAGES = ("pretrain", "probe", "step", "overhead")
 
 
+def _rounded(accs: dict[str, list[float]]) -> dict[str, list[float]]:
+    return {task: [round(a, 4) for a in values] for task, values in accs.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", default="tiny")
     ap.add_argument("--stages", default=",".join(STAGES),
-                    help="which to time (pretrain includes the clips row); the other rows are kept from --out")
+                    help="which to time (pretrain includes the clips row); rows not timed now are kept from --out")
     ap.add_argument("--steps", type=int, default=60)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--probe-repeats", type=int, default=5)
@@ -326,6 +332,7 @@ def main() -> None:
     ap.add_argument("--step-steps", type=int, default=10, help="steps per variant and repeat in the step rows")
     ap.add_argument("--step-threads", type=int, default=None, help="default: the profile's train.threads")
     ap.add_argument("--skip-compile", action="store_true", help="leave torch.compile out of the step rows")
+    ap.add_argument("--step-variants", default=None, help="comma-separated subset of the step variants (default: all)")
     ap.add_argument("--out", default="reports/benchmarks/pipeline.csv")
     args = ap.parse_args()
     stages = args.stages.split(",")
@@ -376,10 +383,11 @@ def main() -> None:
                      "frac_peak_after": round(pr["gflop_after"] * 1e9 / (pr["ms_step_after"] / 1000)
                                               / peak_at(args.probe_threads), 3),
                      "results_equal": ("yes, every seed's accuracy equal" if same else "no: ") +
-                                      f" (before {pr['accs']['before']}, after {pr['accs']['after']})"})
+                                      f" (before {_rounded(pr['accs']['before'])}, after {_rounded(pr['accs']['after'])})"})
     if "step" in stages:
         step_threads = args.step_threads or threads
-        st = bench_step(cfg, args.step_steps, args.repeats, step_threads, compile_=not args.skip_compile)
+        st = bench_step(cfg, args.step_steps, args.repeats, step_threads, compile_=not args.skip_compile,
+                        only=args.step_variants.split(",") if args.step_variants else None)
         print("step:", st, flush=True)
         notes = {"default": "AdamW as train.py builds it (per-parameter loop, the CPU default), timm SDPA attention",
                  "adamw_foreach": "AdamW foreach=True", "adamw_fused": "AdamW fused=True",
@@ -403,9 +411,8 @@ def main() -> None:
                      "before_s": round(ov["notebook_s"], 1), "after_s": round(ov["notebook_s"], 1),
                      "results_equal": f"imports {ov['imports_s']:.1f} s of it, interpreter start {ov['python_s']:.2f} s"
                                       + (f"; {ov['notebook_s'] / stage_s:.0%} of a probe stage" if stage_s else "")})
-    timed = {"pretrain": ("pretrain", "clips")}
-    skip = {n for st in stages for n in timed.get(st, (st,))}
-    kept = [r for r in _previous_rows(ROOT / args.out) if r["stage"].split(":")[0] not in skip]
+    produced = {r["stage"] for r in rows}
+    kept = [r for r in _previous_rows(ROOT / args.out) if r["stage"] not in produced]
     for r in rows:
         used = {"probe": args.probe_threads, "step": args.step_threads or threads}.get(r["stage"].split(":")[0], threads)
         r["machine"] = f"{platform.machine()} {used} threads"
