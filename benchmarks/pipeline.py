@@ -9,19 +9,25 @@ drift on a shared machine hits both; medians are reported):
   FlopCounterMode) as a fraction of the fp32 matmul peak measured in the same run;
 - clips: the clip-bank stage's cost per step (rendering the regime's batches once, shared by every
   variant of that regime and seed);
-- probe: a probe stage's work (a random-init encoder of the profile) split into feature extraction
-  and probe training;
+- probe: a probe stage's work (a random-init encoder of the profile, every analogue of the data
+  stage's eval sets): feature extraction, then the probe seeds one after another (before) against
+  the seeds trained together (after), with each path's FLOP/s fraction of the same matmul peak and
+  whether every seed's accuracy is equal;
+- step: options for the training step itself (AdamW foreach / fused, attention without SDPA,
+  torch.compile), each against the step as train.py runs it;
 - overhead: one papermill kernel start + the package imports, against a plain `python -c pass`.
 
-Writes reports/benchmarks/pipeline.csv.
+Writes reports/benchmarks/pipeline.csv; --stages times a subset and keeps the other rows.
 
-    python benchmarks/pipeline.py [--profile tiny] [--steps 60] [--repeats 5] [--probe-repeats 1]
+    python benchmarks/pipeline.py [--stages pretrain,probe,step,overhead] [--profile tiny] [--steps 60]
+        [--repeats 5] [--probe-repeats 5] [--probe-threads 1] [--skip-compile]
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import os
 import platform
 import statistics
 import subprocess
@@ -32,7 +38,7 @@ from pathlib import Path
 
 import torch
 
-from jepa.config import load_run
+from jepa.config import BENCHMARKS, load_run
 from jepa.data.bank import banked_stream, write_bank
 from jepa.data.stream import synthetic_batch, synthetic_stream
 from jepa.masks import MaskGenerator
@@ -98,70 +104,168 @@ def bench_pretrain(cfg, steps: int, repeats: int, bank_dir: Path) -> dict:
     return {"med": med, "times": times, "bank_ms_per_step": 1000 * t_bank / steps}
 
 
-def bench_probe(profile: str, tasks: list[str], repeats: int, epochs: int | None = None) -> dict:
-    """One probe stage's work on a random-init encoder: features once per set, then every probe seed."""
+def bench_step(cfg, steps: int, repeats: int, threads: int, compile_: bool = True, only: list[str] | None = None) -> dict:
+    """Step-level options on one tiny JEPA step (masks + forward + backward + AdamW + EMA), one process.
+
+    Variants, each a fresh model of the same init: AdamW as train.py builds it (the per-parameter loop,
+    torch's CPU default), foreach, fused; timm's attention without SDPA (its explicit softmax path);
+    the EMA update as one foreach call (and with fused AdamW); torch.compile of the model. Each repeat runs every variant for `steps` steps in turn, so drift hits
+    all; the ratio to the default is taken per repeat, then the median.
+    """
+    import copy
+
+    from jepa.train import _ema_update, _param_groups
+
+    torch.set_num_threads(threads)
+    m, t = cfg.profile.model, cfg.profile.train
+    masks = MaskGenerator(cfg.profile.mask, m, cfg.variant.guidance, cfg.variant.future)
+    batches = [synthetic_batch(cfg.regime, s, cfg.seed, t.batch_size, m.frames, m.img_size) for s in range(steps)]
+
+    def ema_foreach(target, online, momentum):  # the EMA update as one foreach call over the parameters
+        with torch.no_grad():
+            torch._foreach_lerp_(list(target.parameters()), list(online.parameters()), 1.0 - momentum)
+
+    def make(adamw: dict | None = None, sdpa: bool = True, compiled: bool = False, ema=_ema_update):
+        torch.manual_seed(0)
+        model = JEPA(cfg)
+        target = copy.deepcopy(model.encoder).requires_grad_(False).eval()
+        for mod in list(model.modules()) + list(target.modules()):
+            if hasattr(mod, "fused_attn"):
+                mod.fused_attn = sdpa
+        opt = torch.optim.AdamW(_param_groups(model, t.weight_decay), lr=t.lr, betas=t.betas, **(adamw or {}))
+        fwd = torch.compile(model, dynamic=True) if compiled else model
+
+        def run(first: int) -> float:
+            t0 = time.perf_counter()
+            for i in range(first, first + steps):
+                x, is_image = batches[i % steps]
+                loss, _ = fwd(x, is_image, masks(x, torch.Generator().manual_seed(i)), target, 0.5)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                ema(target, model.encoder, 0.999)
+            return 1000 * (time.perf_counter() - t0) / steps
+        return run
+
+    variants = {"default": make(), "adamw_foreach": make({"foreach": True}), "adamw_fused": make({"fused": True}),
+                "no_sdpa": make(sdpa=False), "ema_foreach": make(ema=ema_foreach),
+                "fused_ema_foreach": make({"fused": True}, ema=ema_foreach)}
+    if only:
+        variants = {k: v for k, v in variants.items() if k == "default" or k in only}
+    warm = {}
+    if compile_ and (not only or "compile" in only):
+        variants["compile"] = make(compiled=True)
+        t0 = time.perf_counter()
+        variants["compile"](0)  # compilation (dynamic shapes: the mask ratio varies the token count)
+        warm["compile_s"] = time.perf_counter() - t0
+    for run in variants.values():
+        run(0)
+    times: dict[str, list[float]] = {k: [] for k in variants}
+    for r in range(repeats):
+        for name, run in variants.items():
+            times[name].append(run(steps * (r + 1)))
+    ratios = {k: [d / v for d, v in zip(times["default"], times[k])] for k in variants}
+    return {"med": {k: statistics.median(v) for k, v in times.items()},
+            "speedup": {k: statistics.median(v) for k, v in ratios.items()},
+            "ratio_range": {k: (min(v), max(v)) for k, v in ratios.items()}, **warm}
+
+
+def _probe_step_gflop(kind: str, data, cfg, seeds: list[int], stacked: bool) -> float:
+    """FLOPs of one probe training step (forward + backward) of all seeds, before or after."""
+    from torch.utils.flop_counter import FlopCounterMode
+
     from jepa import evaluate
+
+    batch = data.train[:cfg.batch_size]
+    with FlopCounterMode(display=False) as counter:
+        if stacked:
+            inputs = batch.mean(1) if kind == "linear" else batch
+            params = evaluate._FlatParams(evaluate._stacked_init(kind, batch.shape[-1], data.num_classes, cfg.heads,
+                                                                 seeds))
+            logits = evaluate._stacked_logits(kind, params.views(), inputs.expand(len(seeds), *inputs.shape),
+                                              evaluate.probe_heads(batch.shape[-1], cfg.heads))
+            logits.sum().backward()
+        else:
+            for _ in seeds:
+                evaluate.PROBES[kind](batch.shape[-1], data.num_classes, cfg.heads)(batch).sum().backward()
+    return counter.get_total_flops() / 1e9
+
+
+def bench_probe(profile: str, tasks: list[str], repeats: int, epochs: int | None = None, threads: int = 1) -> dict:
+    """One probe stage's probe work on a random-init encoder (the eval sets as the data stage builds them):
+    features once per set, then every probe seed of every analogue, one seed after another (before) and
+    the seeds of an analogue trained together (after), alternating."""
+    from jepa import evaluate
+    from jepa.data import eval_data
     from jepa.config import profile_cfg
-    from jepa.data.synthetic import make_eval_set
 
     _, prof = profile_cfg(profile)
-    torch.set_num_threads(prof.train.threads or torch.get_num_threads())
+    torch.set_num_threads(threads)
     encoder = evaluate.random_encoder(prof.model, 0)
-    sizes = {"train": (prof.data.eval_train, 1_000), "val": (prof.data.eval_val, 2_000)}  # as jepa.data.eval_data
     t_feat, datasets = 0.0, {}
-    for task in tasks:
-        sets = {split: make_eval_set(task, n, seed, frames=prof.model.frames, size=prof.model.img_size)
-                for split, (n, seed) in sizes.items()}
-        t0 = time.perf_counter()
-        tr, va = (evaluate.encoder_tokens(encoder, sets[s].videos) for s in ("train", "val"))
-        t_feat += time.perf_counter() - t0
-        data = evaluate.ProbeData(tr, torch.as_tensor(sets["train"].labels), va, torch.as_tensor(sets["val"].labels),
-                                  len(sets["train"].class_names))
-        datasets[task] = evaluate._standardize(data)
+    with tempfile.TemporaryDirectory() as tmp:
+        eval_data.build(prof, tmp)
+        for task in tasks:
+            train, val = eval_data.load(tmp, task)
+            t0 = time.perf_counter()
+            tr, va = (evaluate.encoder_tokens(encoder, s.videos) for s in (train, val))
+            t_feat += time.perf_counter() - t0
+            data = evaluate.ProbeData(tr, torch.as_tensor(train.labels), va, torch.as_tensor(val.labels),
+                                      len(train.class_names))
+            datasets[task] = evaluate._standardize(data)
     cfg, seeds = prof.probe, list(prof.probe.seeds)
     if epochs:  # a shorter probe schedule
         cfg = cfg.model_copy(update={"epochs": epochs})
-    times, accs = [], {}
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for task, data in datasets.items():
-            accs[task] = [round(evaluate.train_probe(cfg.protocol[task], data, cfg, s), 4) for s in seeds]
-        times.append(time.perf_counter() - t0)
-    return {"feat_s": t_feat, "probe_s": statistics.median(times), "accs": accs}
+
+    def before() -> dict:  # one probe per seed, one after another
+        return {task: [evaluate.train_probe(cfg.protocol[task], data, cfg, s) for s in seeds]
+                for task, data in datasets.items()}
+
+    def after() -> dict:  # the seeds of a task trained together
+        return {task: evaluate.train_probes(cfg.protocol[task], data, cfg, seeds) for task, data in datasets.items()}
+
+    times: dict[str, list[float]] = {"before": [], "after": []}
+    accs = {}
+    for _ in range(repeats):  # alternating, so drift hits both
+        for name, fn in (("before", before), ("after", after)):
+            t0 = time.perf_counter()
+            accs[name] = fn()
+            times[name].append(time.perf_counter() - t0)
+    ratios = [b / a for b, a in zip(times["before"], times["after"])]
+    steps = sum(cfg.epochs * max(1, len(d.train) // cfg.batch_size) for d in datasets.values())
+    gflop = {stacked: sum(_probe_step_gflop(cfg.protocol[t], d, cfg, seeds, stacked) *
+                          cfg.epochs * max(1, len(d.train) // cfg.batch_size) for t, d in datasets.items()) / steps
+             for stacked in (False, True)}
+    return {"seeds": seeds, "steps": steps, "gflop_before": gflop[False], "gflop_after": gflop[True],
+            "ms_step_before": 1000 * statistics.median(times["before"]) / steps,
+            "ms_step_after": 1000 * statistics.median(times["after"]) / steps, "feat_s": t_feat, "before_s": statistics.median(times["before"]), "after_s": statistics.median(times["after"]),
+            "speedup": statistics.median(ratios), "speedup_range": (min(ratios), max(ratios)), "times": times,
+            "accs": accs}
 
 
-def bench_overhead() -> dict:
-    """A papermill kernel start running one import cell, against the same import in a plain interpreter."""
+def bench_overhead(repeats: int) -> dict:
+    """A papermill kernel start running one import cell, against the same import in a plain interpreter
+    (medians of `repeats`)."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+    def run(cmd) -> float:  # the venv's jupytext/papermill first on PATH, as in an activated environment
+        return _timed(lambda: subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT, env=env))
+
+    times: dict[str, list[float]] = {"notebook_s": [], "python_s": [], "imports_s": []}
     with tempfile.TemporaryDirectory() as d:
         nb = Path(d) / "nb.py"
         nb.write_text("# %%\nimport jepa.train, jepa.evaluate\n")
-        t_nb = _timed(lambda: subprocess.run([str(ROOT / "scripts" / "run-notebook"), str(nb), str(Path(d) / "o.ipynb")],
-                                             check=True, capture_output=True, cwd=ROOT))
-    t_bare = _timed(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True, cwd=ROOT))
-    t_py = _timed(lambda: subprocess.run([sys.executable, "-c", "import jepa.train, jepa.evaluate"], check=True,
-                                         capture_output=True, cwd=ROOT))
-    return {"notebook_s": t_nb, "imports_s": t_py - t_bare, "python_s": t_bare}
+        for _ in range(repeats):
+            times["notebook_s"].append(run([str(ROOT / "scripts" / "run-notebook"), str(nb), str(Path(d) / "o.ipynb")]))
+            bare = run([sys.executable, "-c", "pass"])
+            times["python_s"].append(bare)
+            times["imports_s"].append(run([sys.executable, "-c", "import jepa.train, jepa.evaluate"]) - bare)
+    return {k: statistics.median(v) for k, v in times.items()}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--profile", default="tiny")
-    ap.add_argument("--steps", type=int, default=60)
-    ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--probe-repeats", type=int, default=1)
-    ap.add_argument("--skip-probe", action="store_true")
-    ap.add_argument("--pretrain-medians", default=None,
-                    help="reuse a run's printed medians (JSON {render, bank, memory, bank_ms_per_step}) instead of timing")
-    ap.add_argument("--probe-profile", default="tiny")
-    ap.add_argument("--probe-tasks", default="appearance,motion")
-    ap.add_argument("--probe-epochs", type=int, default=None, help="default: the profile's")
-    ap.add_argument("--out", default="reports/benchmarks/pipeline.csv")
-    args = ap.parse_args()
+def pretrain_rows(args, cfg, flops: float, peak: float, frac, steps_total: int) -> list[dict]:
+    """The pretrain row (render vs bank vs memory) and the clips row."""
     rows = []
-    cfg = load_run("single", "baseline", 0, profile=args.profile)
-    threads = cfg.profile.train.threads or torch.get_num_threads()
-    peak = matmul_peak(threads)
-    flops = step_flops(cfg)
     if args.pretrain_medians:
         import json
 
@@ -174,11 +278,6 @@ def main() -> None:
     med = pre["med"]
     print("pretrain ms/step medians:", {k: round(v, 1) for k, v in med.items()}, "repeats:", pre["times"],
           f"bank rendering {pre['bank_ms_per_step']:.1f} ms/step", flush=True)
-    steps_total = cfg.profile.train.steps
-
-    def frac(ms):
-        return round(flops / (ms / 1000) / peak, 3)
-
     rows.append({"stage": "pretrain", "what": f"{args.profile} single/baseline, {args.steps}-step runs x {args.repeats}",
                  "before_s": round(med["render"] * steps_total / 1000, 1),
                  "after_s": round(med["bank"] * steps_total / 1000, 1),
@@ -199,24 +298,126 @@ def main() -> None:
     rows.append({"stage": "clips", "what": "render one (regime, seed) bank once, read by its every variant",
                  "before_s": 0, "after_s": round(pre["bank_ms_per_step"] * steps_total / 1000, 1),
                  "ms_step_after": round(pre["bank_ms_per_step"], 1), "results_equal": "yes (bank == generator)"})
-    if not args.skip_probe:
-        pr = bench_probe(args.probe_profile, args.probe_tasks.split(","), args.probe_repeats, args.probe_epochs)
-        print("probe:", pr)
-        stage = pr["feat_s"] + pr["probe_s"]
+    return rows
+
+
+def _previous_rows(path: Path) -> list[dict]:
+    """The rows of the stages not timed in this run are kept from the last run's CSV."""
+    if not path.exists():
+        return []
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+STAGES = ("pretrain", "probe", "step", "overhead")
+
+
+def _rounded(accs: dict[str, list[float]]) -> dict[str, list[float]]:
+    return {task: [round(a, 4) for a in values] for task, values in accs.items()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--profile", default="tiny")
+    ap.add_argument("--stages", default=",".join(STAGES),
+                    help="which to time (pretrain includes the clips row); rows not timed now are kept from --out")
+    ap.add_argument("--steps", type=int, default=60)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--probe-repeats", type=int, default=5)
+    ap.add_argument("--pretrain-medians", default=None,
+                    help="reuse a run's printed medians (JSON {render, bank, memory, bank_ms_per_step}) instead of timing")
+    ap.add_argument("--probe-profile", default="tiny")
+    ap.add_argument("--probe-tasks", default=",".join(BENCHMARKS))
+    ap.add_argument("--probe-epochs", type=int, default=None, help="default: the profile's")
+    ap.add_argument("--probe-threads", type=int, default=1)
+    ap.add_argument("--step-steps", type=int, default=10, help="steps per variant and repeat in the step rows")
+    ap.add_argument("--step-threads", type=int, default=None, help="default: the profile's train.threads")
+    ap.add_argument("--skip-compile", action="store_true", help="leave torch.compile out of the step rows")
+    ap.add_argument("--step-variants", default=None, help="comma-separated subset of the step variants (default: all)")
+    ap.add_argument("--out", default="reports/benchmarks/pipeline.csv")
+    args = ap.parse_args()
+    stages = args.stages.split(",")
+    if unknown := set(stages) - set(STAGES):
+        ap.error(f"--stages: unknown {sorted(unknown)}; known: {', '.join(STAGES)}")
+    rows = []
+    cfg = load_run("single", "baseline", 0, profile=args.profile)
+    threads = cfg.profile.train.threads or torch.get_num_threads()
+    peaks: dict[int, float] = {}
+
+    def peak_at(n: int) -> float:  # the matmul peak at the thread count a row ran on, measured in this run
+        if n not in peaks:
+            peaks[n] = matmul_peak(n)
+        return peaks[n]
+
+    peak = peak_at(threads)
+    flops = step_flops(cfg)
+    steps_total = cfg.profile.train.steps
+    step_threads = threads
+
+    def frac(ms):
+        return round(flops / (ms / 1000) / peak_at(step_threads), 3)
+
+    if "pretrain" in stages:
+        rows += pretrain_rows(args, cfg, flops, peak, frac, steps_total)
+        torch.set_num_threads(threads)
+    if "probe" in stages:
+        pr = bench_probe(args.probe_profile, args.probe_tasks.split(","), args.probe_repeats, args.probe_epochs,
+                         args.probe_threads)
+        print("probe:", {k: v for k, v in pr.items() if k != "accs"}, flush=True)
+        same = pr["accs"]["before"] == pr["accs"]["after"]
         rows.append({"stage": "probe", "what": f"{args.probe_profile} random-init encoder on {args.probe_tasks}, "
-                                               f"{args.probe_epochs or 'profile'} epochs: features {pr['feat_s']:.1f} s "
-                                               f"(extracted once per encoder and set), probe training {pr['probe_s']:.1f} s",
-                     "before_s": round(stage, 1), "after_s": round(stage, 1), "speedup": 1.0,
-                     "results_equal": f"unchanged (accuracies {pr['accs']}); probe seeds stacked into one batched "
-                                      "pass measured 0.96x on a quiet machine, not kept"})
-    ov = bench_overhead()
-    print("overhead:", ov)
-    rows.append({"stage": "overhead", "what": "one papermill kernel start + imports per notebook stage (unchanged)",
-                 "before_s": round(ov["notebook_s"], 1), "after_s": round(ov["notebook_s"], 1),
-                 "results_equal": f"imports {ov['imports_s']:.1f} s of it; "
-                                  f"{ov['notebook_s'] / (med['bank'] * steps_total / 1000):.1%} of a pretrain stage"})
+                                               f"{args.probe_epochs or 'profile'} epochs, {len(pr['seeds'])} probe seeds, "
+                                               f"{args.probe_threads} thread(s): features {pr['feat_s']:.1f} s (once per "
+                                               "encoder and set); before: one probe per seed; after: the seeds "
+                                               "trained together (re-associated attention pooling, one flat AdamW "
+                                               f"buffer, linear probe on tokens pooled once); {args.probe_repeats} "
+                                               "alternating repeats",
+                     "before_s": round(pr["feat_s"] + pr["before_s"], 1), "after_s": round(pr["feat_s"] + pr["after_s"], 1),
+                     "speedup": round(pr["speedup"], 2),
+                     "speedup_min": round(pr["speedup_range"][0], 2), "speedup_max": round(pr["speedup_range"][1], 2),
+                     "probe_s_before": round(pr["before_s"], 1), "probe_s_after": round(pr["after_s"], 1),
+                     "ms_step_before": round(pr["ms_step_before"], 2), "ms_step_after": round(pr["ms_step_after"], 2),
+                     "step_gflop": round(pr["gflop_before"], 3), "step_gflop_after": round(pr["gflop_after"], 3),
+                     "peak_gflops": round(peak_at(args.probe_threads) / 1e9, 1),
+                     "frac_peak_before": round(pr["gflop_before"] * 1e9 / (pr["ms_step_before"] / 1000)
+                                               / peak_at(args.probe_threads), 3),
+                     "frac_peak_after": round(pr["gflop_after"] * 1e9 / (pr["ms_step_after"] / 1000)
+                                              / peak_at(args.probe_threads), 3),
+                     "results_equal": ("yes, every seed's accuracy equal" if same else "no: ") +
+                                      f" (before {_rounded(pr['accs']['before'])}, after {_rounded(pr['accs']['after'])})"})
+    if "step" in stages:
+        step_threads = args.step_threads or threads
+        st = bench_step(cfg, args.step_steps, args.repeats, step_threads, compile_=not args.skip_compile,
+                        only=args.step_variants.split(",") if args.step_variants else None)
+        print("step:", st, flush=True)
+        notes = {"default": "AdamW as train.py builds it (per-parameter loop, the CPU default), timm SDPA attention",
+                 "adamw_foreach": "AdamW foreach=True", "adamw_fused": "AdamW fused=True",
+                 "no_sdpa": "timm attention without SDPA (explicit softmax)",
+                 "ema_foreach": "EMA update as one torch._foreach_lerp_", "fused_ema_foreach": "both",
+                 "compile": f"torch.compile(model, dynamic=True), compile {st.get('compile_s', 0):.0f} s not counted"}
+        for name, ms in st["med"].items():
+            lo, hi = st["ratio_range"][name]
+            rows.append({"stage": f"step:{name}", "what": f"{args.profile} JEPA step, {notes[name]}; "
+                                                          f"{args.step_steps} steps x {args.repeats} alternating repeats",
+                         "ms_step_after": round(ms, 1), "speedup": round(st["speedup"][name], 3),
+                         "speedup_min": round(lo, 3), "speedup_max": round(hi, 3),
+                         "step_gflop": round(flops / 1e9, 2), "peak_gflops": round(peak_at(step_threads) / 1e9, 1),
+                         "frac_peak_after": frac(ms)})
+    if "overhead" in stages:
+        ov = bench_overhead(args.repeats)
+        print("overhead:", ov, flush=True)
+        stage_s = next((r["after_s"] for r in rows if r["stage"] == "probe"), None)
+        rows.append({"stage": "overhead", "what": "one papermill kernel start + imports per notebook stage "
+                                                  f"(median of {args.repeats})",
+                     "before_s": round(ov["notebook_s"], 1), "after_s": round(ov["notebook_s"], 1),
+                     "results_equal": f"imports {ov['imports_s']:.1f} s of it, interpreter start {ov['python_s']:.2f} s"
+                                      + (f"; {ov['notebook_s'] / stage_s:.0%} of a probe stage" if stage_s else "")})
+    produced = {r["stage"] for r in rows}
+    kept = [r for r in _previous_rows(ROOT / args.out) if r["stage"] not in produced]
     for r in rows:
-        r["machine"] = f"{platform.machine()} {threads} threads"
+        used = {"probe": args.probe_threads, "step": args.step_threads or threads}.get(r["stage"].split(":")[0], threads)
+        r["machine"] = f"{platform.machine()} {used} threads"
+    rows = kept + rows
     fields = list(dict.fromkeys(k for r in rows for k in r))
     out = ROOT / args.out
     out.parent.mkdir(parents=True, exist_ok=True)
