@@ -80,7 +80,7 @@ def run_ceilings(tasks, seeds, cfg: ceiling.CeilingCfg, n_train: int | None = No
                 base = make_fewshot_set(task, "train", BASE_PER_CLASS, 0, frames=profile.model.frames,
                                         size=profile.model.img_size)
                 model, losses = ceiling.train_supervised(base.videos, base.labels, len(FEWSHOT_SPLITS[task]["train"]),
-                                                         profile.model, "linear", cfg, seed)
+                                                         profile.model, "attentive", cfg, seed)
                 WORK.mkdir(parents=True, exist_ok=True)
                 torch.save(model.encoder.state_dict(), WORK / f"{task}_s{seed}_{cfg.steps}.pt")
                 test = rq.fewshot_clips(task, profile)

@@ -8,8 +8,9 @@ clears the higher of its two floors (random init, raw pixels) by a margin (`usab
 
 Analogues: the encoder plus the analogue's probe head (linear or attentive, the same classes as
 the frozen probes) trained on the training clips, scored on the validation clips. Few-shot sets:
-the encoder plus a linear head trained on the base (train) classes, then the frozen encoder's
-features scored on the same saved episodes of the novel (test) classes as every other encoder.
+the encoder plus an attentive head trained on the base (train) classes, then the frozen encoder's
+features scored on the same saved episodes of the novel (test) classes, with the same few-shot protocol,
+as every other encoder.
 """
 
 from __future__ import annotations

@@ -4,11 +4,12 @@ Every clip any source or few-shot set draws comes from a named class here, so th
 pipeline can prove that few-shot TEST classes never appear in pretraining
 (`pretraining_class_names` vs `FEWSHOT_SPLITS[...]["test"]`).
 
-- Kinetics-like actions (100): a motion programme x an object family. Test classes are
-  new combinations of familiar ingredients, as Kinetics-100 test classes are new actions
-  made of familiar scenes, bodies and objects.
-- EPIC-like verbs (36): a hand (a skin-toned bar) acts on an object; verb = the object's
-  response x the hand's style.
+- Kinetics-like actions (100): a motion programme, one movement in the first half of the
+  clip then one in the second, with the object's look random. Test classes are new
+  sequences of familiar movements, as Kinetics-100 test classes are new actions made of
+  familiar bodies and movements.
+- EPIC-like verbs (36): a hand (a skin-toned bar) acts on an object; verb = the hand's
+  style (reach, tap, sweep) x the object's response (take, push, turn, squeeze, ...).
 - SSv2-like relations (10): two objects in a temporal relation (approach, cover, ...).
 - Image-like stills: shape x texture x colour.
 """
@@ -27,54 +28,23 @@ PALETTE = {
 }
 SKIN_TONES = ((224, 172, 140), (198, 134, 98), (141, 85, 56), (240, 200, 170))
 
-# Motion programmes: coefficients of one parametric kinematic model (see sources._action_tracks).
-# Lengths are fractions of the frame size per clip; angles in radians per clip.
-# progress: 0 constant speed, 1 accelerate, 2 decelerate, 3 stop-and-go.
-_MOTION_FIELDS = ("travel", "progress", "zigzag", "wave", "bounce", "circle", "turns", "shake", "spin",
-                  "grow", "pulse", "fade")
-MOTION_PROGRAMS: dict[str, dict[str, float]] = {
-    "slide": dict(travel=0.45),
-    "dash": dict(travel=0.85),
-    "accelerate": dict(travel=0.6, progress=1),
-    "decelerate": dict(travel=0.6, progress=2),
-    "stop-go": dict(travel=0.6, progress=3),
-    "zigzag": dict(travel=0.35, zigzag=0.12),
-    "wave": dict(travel=0.35, wave=0.14),
-    "bounce": dict(travel=0.35, bounce=0.25),
-    "circle-cw": dict(circle=0.22, turns=0.8),
-    "circle-ccw": dict(circle=0.22, turns=-0.8),
-    "spin-cw": dict(spin=2.4),
-    "spin-ccw": dict(spin=-2.4),
-    "roll": dict(travel=0.5, spin=3.0),
-    "grow": dict(grow=1.1),
-    "shrink": dict(grow=-1.1),
-    "pulse": dict(pulse=0.35),
-    "appear": dict(fade=1),
-    "vanish": dict(fade=-1),
-    "shake": dict(shake=0.06),
-    "spiral": dict(circle=0.2, turns=1.0, grow=-0.8, spin=1.5),
-}
-MOTION_TABLE = np.array([[MOTION_PROGRAMS[m].get(f, 0.0) for f in _MOTION_FIELDS] for m in MOTION_PROGRAMS],
-                        dtype=np.float32)
-MOTION_FIELD_INDEX = {f: i for i, f in enumerate(_MOTION_FIELDS)}
-
-# Object families of the action clips (colour is free, so it is a nuisance within a class).
-OBJECT_FAMILIES: dict[str, tuple[str, str]] = {
-    "striped-disc": ("disc", "stripes"), "plain-square": ("square", "solid"),
-    "checked-triangle": ("triangle", "checker"), "plain-cross": ("cross", "solid"),
-    "ringed-diamond": ("diamond", "rings"),
-}
+# Kinetics-like actions: a motion programme = what the object does in the first half of the clip, then
+# in the second (10 x 10 = 100 programmes); the object's shape, texture, hue and the scene are random, so
+# classes differ in motion pattern only. A test class is a new sequence of familiar movements, as
+# Kinetics-100 test classes are new actions made of familiar body movements.
+ACTION_PRIMITIVES = ("still", "slide", "circle", "zigzag", "spin", "grow", "shrink", "shake", "blink", "bounce")
 
 KINETICS_CLASSES: dict[str, dict[str, str]] = {
-    f"{motion}:{family}": {"motion": motion, "family": family}
-    for motion in MOTION_PROGRAMS for family in OBJECT_FAMILIES}
+    f"{first}-then-{second}": {"first": first, "second": second}
+    for first in ACTION_PRIMITIVES for second in ACTION_PRIMITIVES}
 
-# EPIC-like verbs: the object's response to a hand x the hand's style.
-HAND_RESPONSES = ("take", "put", "push", "pull", "turn-cw", "turn-ccw", "shake", "squeeze", "inflate",
-                  "switch-on", "switch-off", "flip")
-HAND_STYLES = ("reach", "stir", "rub")
+# EPIC-like verbs: how a hand comes in (style) x what the object then does (response), 12 x 3 = 36 verbs;
+# an unseen verb is a new pairing of a familiar style and a familiar response.
+HAND_RESPONSES = ("take", "push", "pull", "turn-cw", "turn-ccw", "shake", "squeeze", "inflate", "switch-off",
+                  "flip", "lift", "hold")
+HAND_STYLES = ("reach", "tap", "sweep")
 EPIC_VERBS: dict[str, dict[str, str]] = {
-    f"{response}:{style}": {"actor": "hand", "response": response, "style": style, "after": "retreat"}
+    f"{response}:{style}": {"actor": "hand", "response": response, "style": style}
     for response in HAND_RESPONSES for style in HAND_STYLES}
 
 # SSv2-like relations between two objects (pretraining only; the temporal evaluation

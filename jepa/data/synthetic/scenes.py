@@ -40,56 +40,147 @@ def _look(n: int, rng: np.random.Generator, shape: np.ndarray, texture: np.ndarr
 
 
 # --------------------------------------------------------------------------- single-object actions
-_MOTION_NAMES = list(cat.MOTION_PROGRAMS)
-_FAMILY_NAMES = list(cat.OBJECT_FAMILIES)
+_PRIMITIVE_ID = {p: i for i, p in enumerate(cat.ACTION_PRIMITIVES)}
+# Shapes whose orientation is visible (a disc or ring cannot be seen to spin).
+_ACTION_SHAPES = np.array([_SHAPE_ID[s] for s in ("square", "triangle", "cross", "bar", "diamond")])
 
 
-def action_tracks(motion_ids: np.ndarray, family_ids: np.ndarray, frames: int, size: int,
-                  rng: np.random.Generator) -> ObjectTracks:
-    """Kinematics of the Kinetics/UCF-like action programmes (one parametric model, per-clip coefficients)."""
-    n = len(motion_ids)
-    idx = cat.MOTION_FIELD_INDEX
-    coef = cat.MOTION_TABLE[motion_ids] * rng.uniform(0.8, 1.2, (n, cat.MOTION_TABLE.shape[1])).astype(F32)
-    col = lambda name: coef[:, idx[name], None]  # noqa: E731
-    progress_kind = cat.MOTION_TABLE[motion_ids, idx["progress"]].astype(np.int64)
-    u = clip_time(frames)
-    two_pi = F32(2 * np.pi)
-    progress = np.stack([np.broadcast_to(u, (1, frames)), u * u, 1 - (1 - u) ** 2,
-                         u - np.sin(2 * two_pi * u) / (2 * two_pi)])[:, 0]          # (4, T)
-    along = (progress[progress_kind] - F32(0.5)) * col("travel") * size
-    along = along + col("shake") * size * np.sin(two_pi * 3.5 * u)
-    lateral = (col("zigzag") * np.arcsin(np.sin(two_pi * 2 * u)) * F32(2 / np.pi)
-               + col("wave") * np.sin(two_pi * u) - col("bounce") * np.abs(np.sin(two_pi * u))) * size
+def bright_colors(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Random hues of high luminance (150-255 scaled per channel by 0.6-1.0): actors are always brighter than
+    their scene (`ACTION_SCENE_LEVEL`). With random contrast polarity, whether a patch brightens or darkens
+    as an object moves says nothing about the direction until polarity is known, an interaction a small
+    ViT failed to learn even with labels in a pretraining-sized budget; a fixed polarity keeps the
+    direction of motion readable while the hue, shape, texture and scene stay nuisances."""
+    return np.clip(rng.uniform(150, 255, (n, 1)) * rng.uniform(0.6, 1.0, (n, 3)), 0, 255).astype(F32)
+
+
+ACTION_SCENE_LEVEL = (10.0, 100.0)
+
+
+def _primitive_steps(prim: np.ndarray, steps: int, size: int, rng: np.random.Generator):
+    """Per-step increments (dx, dy, dlog radius, dangle) and per-step opacity, each (N, steps), of one
+    movement per clip (ids into ACTION_PRIMITIVES); heading, sense and speed are random per clip."""
+    n = len(prim)
+    s = np.arange(steps, dtype=F32)[None]
     heading = rng.uniform(0, 2 * np.pi, (n, 1)).astype(F32)
-    dx, dy = np.cos(heading), np.sin(heading)
-    phase = rng.uniform(0, 2 * np.pi, (n, 1)).astype(F32)
-    orbit = phase + two_pi * col("turns") * u
-    cx, cy = rng.uniform(0, size, (2, n, 1)).astype(F32)
-    x = cx + along * dx - lateral * dy + col("circle") * size * np.cos(orbit)
-    y = cy + along * dy + lateral * dx + col("circle") * size * np.sin(orbit)
-    r0 = rng.uniform(0.1, 0.2, (n, 1)).astype(F32) * size
-    radius = r0 * np.exp(col("grow") * (u - F32(0.5))) * (1 + col("pulse") * np.sin(two_pi * 2 * u))
-    angle = rng.uniform(0, 2 * np.pi, (n, 1)).astype(F32) + col("spin") * u
-    fade = cat.MOTION_TABLE[motion_ids, idx["fade"], None]
-    ramp = smoothstep((u - F32(0.2)) / F32(0.4))
-    opacity = np.where(fade > 0, ramp, np.where(fade < 0, 1 - ramp, F32(1.0)))
-    fam = np.array([cat.OBJECT_FAMILIES[_FAMILY_NAMES[f]] for f in family_ids]).reshape(n, 2)
-    shape = np.array([_SHAPE_ID[s] for s in fam[:, 0]])
-    texture = np.array([_TEXTURE_ID[t] for t in fam[:, 1]])
-    return ObjectTracks(x=x, y=y, radius=radius, angle=np.broadcast_to(angle, (n, frames)), opacity=opacity,
-                        **_look(n, rng, shape, texture))
+    hx, hy = np.cos(heading), np.sin(heading)
+    sense = np.where(rng.random((n, 1)) < 0.5, F32(-1.0), F32(1.0))
+    v = F32(0.09 * size) * rng.uniform(0.85, 1.15, (n, 1)).astype(F32)
+    alternate = np.where(s % 2 == 0, F32(1.0), F32(-1.0))
+    on = lambda name: (prim == _PRIMITIVE_ID[name])[:, None]  # noqa: E731
+    turn = heading + sense * s * F32(np.pi / 2)                                   # circle: a quarter turn a step
+    zig = heading + alternate                                                      # zigzag: +-57 degrees about heading
+    out_back = np.where(s < steps / 2, F32(1.2), F32(-1.2)) * v                    # bounce: out, then back
+    shake = alternate * F32(0.08 * size)                                           # shake: across the heading
+    dx = (np.where(on("slide"), v * hx, 0) + np.where(on("circle"), v * np.cos(turn), 0)
+          + np.where(on("zigzag"), v * np.cos(zig), 0) + np.where(on("shake"), -shake * hy, 0)
+          + np.where(on("bounce"), out_back * hx, 0))
+    dy = (np.where(on("slide"), v * hy, 0) + np.where(on("circle"), v * np.sin(turn), 0)
+          + np.where(on("zigzag"), v * np.sin(zig), 0) + np.where(on("shake"), shake * hx, 0)
+          + np.where(on("bounce"), out_back * hy, 0))
+    dlog_r = np.where(on("grow"), F32(0.16), 0) + np.where(on("shrink"), F32(-0.16), 0)
+    dangle = np.where(on("spin"), F32(0.7) * sense, 0)
+    opacity = np.where(on("blink"), np.where(s % 2 == 0, F32(0.15), F32(1.0)), F32(1.0))
+    return [np.broadcast_to(a, (n, steps)).astype(F32) for a in (dx, dy, dlog_r, dangle, opacity)]
+
+
+def action_tracks(first: np.ndarray, second: np.ndarray, frames: int, size: int,
+                  rng: np.random.Generator) -> ObjectTracks:
+    """One object doing movement `first` over the first half of the clip's frame steps, then `second`
+    (continuing from where the first left it); start pose and look random."""
+    n = len(first)
+    steps = frames - 1
+    half = steps - steps // 2
+    parts = [_primitive_steps(first, half, size, rng), _primitive_steps(second, steps - half, size, rng)]
+    dx, dy, dlog_r, dangle, opacity = (np.concatenate([a, b], axis=1) for a, b in zip(*parts))
+    start = lambda a: np.concatenate([np.zeros((n, 1), F32), np.cumsum(a, axis=1)], axis=1)  # noqa: E731
+    x = rng.uniform(0, size, (n, 1)).astype(F32) + start(dx)
+    y = rng.uniform(0, size, (n, 1)).astype(F32) + start(dy)
+    radius = rng.uniform(0.15, 0.21, (n, 1)).astype(F32) * size * np.exp(start(dlog_r))
+    angle = rng.uniform(0, 2 * np.pi, (n, 1)).astype(F32) + start(dangle)
+    color = bright_colors(n, rng)
+    return ObjectTracks(x=x, y=y, radius=radius, angle=angle, shape=rng.choice(_ACTION_SHAPES, n),
+                        texture=rng.integers(0, len(cat.TEXTURES), n), color=color, color2=color * F32(0.4),
+                        opacity=np.concatenate([np.ones((n, 1), F32), opacity], axis=1))
 
 
 def render_actions(class_names: list[str], frames: int, size: int, rng: np.random.Generator):
-    """Kinetics/UCF-like clips: one object acting over a random scene."""
+    """Kinetics/UCF-like clips: one object performing its class's motion programme over a random dark scene."""
     n = len(class_names)
-    motion_ids = np.array([_MOTION_NAMES.index(cat.KINETICS_CLASSES[c]["motion"]) for c in class_names])
-    family_ids = np.array([_FAMILY_NAMES.index(cat.KINETICS_CLASSES[c]["family"]) for c in class_names])
-    obj = action_tracks(motion_ids, family_ids, frames, size, rng)
-    canvas = np.repeat(background(n, size, rng), frames, axis=1)
+    first = np.array([_PRIMITIVE_ID[cat.KINETICS_CLASSES[c]["first"]] for c in class_names])
+    second = np.array([_PRIMITIVE_ID[cat.KINETICS_CLASSES[c]["second"]] for c in class_names])
+    obj = action_tracks(first, second, frames, size, rng)
+    canvas = np.repeat(background(n, size, rng, level=ACTION_SCENE_LEVEL), frames, axis=1)
     draw(canvas, obj)
     add_grey_noise(canvas, rng, 4.0)
     return to_uint8(canvas), obj.latent()
+
+
+# --------------------------------------------------------------------------- hand verbs (EPIC-like)
+_HAND_STYLE_ID = {k: i for i, k in enumerate(cat.HAND_STYLES)}
+_HAND_RESPONSE_ID = {k: i for i, k in enumerate(cat.HAND_RESPONSES)}
+_HAND_OBJECT_SHAPES = np.array([_SHAPE_ID[s] for s in ("square", "triangle", "cross", "diamond")])
+HAND_SCENE_LEVEL = (10.0, 90.0)
+
+
+def hand_verb_tracks(style: np.ndarray, response: np.ndarray, frames: int, size: int, rng: np.random.Generator):
+    """(object, hand) tracks: the hand approaches the object from a random direction until 40 % of the clip,
+    then acts in its style (reach: holds; tap: taps twice; sweep: comes in from the side and slides across)
+    while the object responds over the rest of the clip (take: leaves with the hand; push: slides away;
+    pull: follows the retreating hand; turn: rotates 2.5 rad; shake; squeeze/inflate: shrinks/grows;
+    switch-off: dims; flip: squashes through edge-on; lift: grows as it nears the camera; hold: stays)."""
+    n = len(style)
+    u = clip_time(frames)
+    contact = F32(0.4)
+    w = np.clip((u - contact) / (1 - contact), 0, 1)                    # progress of the interaction
+    heading = rng.uniform(0, 2 * np.pi, (n, 1)).astype(F32)            # from the object towards the hand
+    hx, hy = np.cos(heading), np.sin(heading)
+    cx, cy = rng.uniform(0, size, (2, n, 1)).astype(F32)
+    r_obj = rng.uniform(0.17, 0.22, (n, 1)).astype(F32) * size
+    r_hand = F32(0.26 * size)
+    d_far, d_contact = F32(0.5 * size), r_obj + F32(0.45) * r_hand
+    style_is = lambda k: (style == _HAND_STYLE_ID[k])[:, None]          # noqa: E731
+    resp_is = lambda k: (response == _HAND_RESPONSE_ID[k])[:, None]     # noqa: E731
+    dist = np.where(u < contact, d_far + (d_contact - d_far) * np.clip(u / contact, 0, 1), d_contact)
+    dist = np.where(style_is("tap") & (u >= contact),
+                    d_contact + F32(0.25 * size) * np.abs(np.sin(F32(4 * np.pi) * w)), dist)
+    lateral = np.where(style_is("sweep"), F32(0.35 * size) * np.where(u < contact, 1 - u / contact, -F32(0.8) * w),
+                       F32(0.0))
+    retreat = (d_far - d_contact) * w
+    dist = dist + np.where(resp_is("take"), retreat, 0) + np.where(resp_is("pull"), F32(0.85) * retreat, 0)
+    shift = (np.where(resp_is("take"), retreat, 0) - np.where(resp_is("push"), F32(0.35 * size) * w, 0)
+             + np.where(resp_is("pull"), F32(0.3 * size) * w, 0))
+    jiggle = np.where(resp_is("shake"), F32(0.09 * size) * np.sin(F32(6 * np.pi) * w), 0)
+    ox, oy = cx + shift * hx - jiggle * hy, cy + shift * hy + jiggle * hx
+    turn = np.where(resp_is("turn-cw"), F32(2.5), np.where(resp_is("turn-ccw"), F32(-2.5), F32(0.0)))
+    angle = rng.uniform(0, 2 * np.pi, (n, 1)).astype(F32) + turn * w
+    scale = np.where(resp_is("squeeze"), 1 - F32(0.5) * w, np.where(resp_is("inflate"), 1 + F32(0.8) * w, F32(1.0)))
+    radius = r_obj * scale * (1 + np.where(resp_is("lift"), F32(0.5) * w, 0))
+    gain = np.where(resp_is("switch-off"), 1 - F32(0.6) * w, F32(1.0))
+    squash = np.where(resp_is("flip"), np.abs(np.cos(F32(np.pi) * w)) + F32(0.08), F32(1.0))
+    color = bright_colors(n, rng)
+    b = lambda a: np.broadcast_to(a, (n, frames)).astype(F32)           # noqa: E731
+    obj = ObjectTracks(x=b(ox), y=b(oy), radius=b(radius), angle=b(angle), squash=b(squash), gain=b(gain),
+                       shape=rng.choice(_HAND_OBJECT_SHAPES, n), texture=rng.integers(0, len(cat.TEXTURES), n),
+                       color=color, color2=color * F32(0.4))
+    skin = _SKIN[rng.integers(0, len(_SKIN), n)]
+    hand = ObjectTracks(x=b(cx + dist * hx - lateral * hy), y=b(cy + dist * hy + lateral * hx),
+                        radius=np.full((n, frames), r_hand, F32), angle=b(heading + F32(np.pi)),
+                        shape=np.full(n, _SHAPE_ID["bar"]), texture=np.zeros(n, np.int64), color=skin, color2=skin)
+    return obj, hand
+
+
+def render_hand_verbs(class_names: list[str], frames: int, size: int, rng: np.random.Generator):
+    """EPIC-like clips: a hand acting on an object (`hand_verb_tracks`) over a random dark scene."""
+    n = len(class_names)
+    style = np.array([_HAND_STYLE_ID[cat.EPIC_VERBS[c]["style"]] for c in class_names])
+    response = np.array([_HAND_RESPONSE_ID[cat.EPIC_VERBS[c]["response"]] for c in class_names])
+    obj, hand = hand_verb_tracks(style, response, frames, size, rng)
+    canvas = np.repeat(background(n, size, rng, level=HAND_SCENE_LEVEL, saturation=0.3), frames, axis=1)
+    draw(canvas, obj)
+    draw(canvas, hand)
+    add_grey_noise(canvas, rng, 4.0)
+    return to_uint8(canvas), np.concatenate([obj.latent(), hand.latent()], axis=-1)
 
 
 # --------------------------------------------------------------------------- two-body clips
@@ -187,7 +278,7 @@ def _reverse_obj(obj: ObjectTracks, rows: np.ndarray) -> ObjectTracks:
 
 
 def render_two_body(class_names: list[str], frames: int, size: int, rng: np.random.Generator):
-    """EPIC-like hand-object verbs and SSv2-like relations on a table-like scene."""
+    """SSv2-like relations between two objects (pretraining) on a table-like scene."""
     n = len(class_names)
     specs = [cat.ALL_CLASSES[c] for c in class_names]
     target, actor = two_body_tracks(specs, frames, size, rng)

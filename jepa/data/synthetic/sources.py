@@ -14,7 +14,7 @@ import numpy as np
 
 from jepa.data.synthetic import catalogue as cat
 from jepa.data.synthetic.evalsets import ClipSet, TEMPORAL_CLASSES, _temporal, task_rng
-from jepa.data.synthetic.scenes import render_actions, render_stills, render_two_body
+from jepa.data.synthetic.scenes import render_actions, render_hand_verbs, render_stills, render_two_body
 
 Renderer = Callable[[list[str], int, int, np.random.Generator], tuple[np.ndarray, np.ndarray]]
 
@@ -55,6 +55,8 @@ def _group(class_name: str) -> str:
         return "still"
     if class_name in _TEMPORAL_SOURCE_CLASSES:
         return "temporal"
+    if class_name in cat.EPIC_VERBS:
+        return "hand"
     return "two_body"
 
 
@@ -69,7 +71,7 @@ def _render_temporal(names: list[str], frames: int, size: int, rng: np.random.Ge
     return clips.videos, clips.latents
 
 
-_RENDERERS: dict[str, Renderer] = {"action": render_actions, "two_body": render_two_body,
+_RENDERERS: dict[str, Renderer] = {"action": render_actions, "hand": render_hand_verbs, "two_body": render_two_body,
                                    "still": render_stills, "temporal": _render_temporal}
 
 
@@ -161,6 +163,6 @@ def make_fewshot_set(kind: str, split: str, n_per_class: int, seed: int, frames:
     labels = np.repeat(np.arange(len(classes), dtype=np.int64), n_per_class)
     names = [classes[k] for k in labels]
     rng = task_rng(f"fewshot:{kind}:{split}", seed)
-    render = render_actions if kind == "kinetics_like" else render_two_body
+    render = render_actions if kind == "kinetics_like" else render_hand_verbs
     videos, latents = render(names, frames, size, rng)
     return ClipSet(videos, labels, list(classes), f"{kind}:{split}", latents)

@@ -1,0 +1,141 @@
+"""Arrow-of-time designs tried for the temporal (SSv2) analogue and not adopted (not a test).
+
+Each candidate pairs a clip with its exact time reversal (2 classes, identical bag of frames, stationary,
+uniform positions on the torus), so only the order of frames carries the label. The question is whether
+the tiny ViT, trained end to end with labels on 3,000 clips for a pretraining-sized budget (the
+supervised ceiling, `jepa.ceiling`), can read that order at 32 px, 8 frames, tubelet 2, and how far the
+floors (raw-pixel tokens and a random-init encoder under the analogue's attentive probe, 600 training
+clips as the probes get) sit below it.
+
+- `ripples`: rings born at random times and places spread at 1.6 px/frame while fading (drops on water),
+  random contrast polarity; reversed, they gather and brighten.
+- `comets`: a bright head with a fading tail moving head-first at ~2 px/frame; reversed, tail-first
+  (fixed polarity: brighter than the scene).
+
+Run: nice -n 10 .venv/bin/python benchmarks/temporal_candidates.py {ripples|comets}
+(appends its rows to reports/benchmarks/ceilings.csv and analogue_floors.csv, keyed by a fingerprint of the
+candidate's clips, so `benchmarks/analogues.py report` lists it as a candidate beside the committed generator).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from jepa import ceiling, evaluate
+from jepa.config import profile_cfg
+from jepa.data.synthetic.evalsets import ClipSet, _balanced_labels
+from jepa.data.synthetic.render import F32, add_grey_noise, background, to_uint8
+
+
+def _torus_distance(g, cx, cy, size):
+    dx = (g - cx[..., None] + size / 2) % size - size / 2
+    dy = (g - cy[..., None] + size / 2) % size - size / 2
+    return np.sqrt(dx[:, :, None, :] ** 2 + dy[:, :, :, None] ** 2)
+
+
+def _reverse(canvas, latents, labels, rng, names):
+    back = labels == 1
+    canvas = np.where(back[:, None, None, None, None], canvas[:, ::-1], canvas)
+    add_grey_noise(canvas, rng, 6.0)
+    latents = np.where(back[:, None, None], latents[:, ::-1], latents)
+    return ClipSet(to_uint8(canvas), labels, names, "temporal", latents.astype(F32))
+
+
+def ripples(n, rng, frames=8, size=32, k=4, life=5.0, speed=1.6, width=1.3) -> ClipSet:
+    labels = _balanced_labels(n, 2)
+    canvas = np.repeat(background(n, size, rng, level=(85.0, 170.0), saturation=0.1, gradient=25.0), frames, axis=1)
+    g, t = np.arange(size, dtype=F32) + F32(0.5), np.arange(frames, dtype=F32)[None]
+    lat = []
+    for _ in range(k):
+        age = t - rng.uniform(-life, frames, (n, 1)).astype(F32)
+        alive = (age >= 0) & (age < life)
+        radius = 1 + speed * np.clip(age, 0, None)
+        strength = np.where(alive, 1 - age / life, 0).astype(F32)
+        cx, cy = rng.uniform(0, size, (2, n, 1)).astype(F32)
+        contrast = rng.uniform(60, 90, (n, 1)).astype(F32) * np.where(rng.random((n, 1)) < 0.5, F32(-1), F32(1))
+        ring = np.clip(1 - np.abs(_torus_distance(g, cx, cy, size) - radius[..., None, None]) / width, 0, 1)
+        canvas += (ring * (strength * contrast)[..., None, None])[..., None]
+        lat.append(np.stack([radius * alive, strength], -1))
+    return _reverse(canvas, np.concatenate(lat, -1), labels, rng, ["spreading", "gathering"])
+
+
+def comets(n, rng, frames=8, size=32, k=2, speed=2.0, head=2.6, tail=(0.75, 0.5, 0.3), gap=2.4) -> ClipSet:
+    labels = _balanced_labels(n, 2)
+    canvas = np.repeat(background(n, size, rng, level=(20.0, 120.0), saturation=0.1, gradient=25.0), frames, axis=1)
+    g, t = np.arange(size, dtype=F32) + F32(0.5), np.arange(frames, dtype=F32)[None]
+    lat = []
+    for _ in range(k):
+        heading = rng.uniform(0, 2 * np.pi, (n, 1)).astype(F32)
+        hx, hy = np.cos(heading), np.sin(heading)
+        v = F32(speed) * rng.uniform(0.8, 1.2, (n, 1)).astype(F32)
+        x0, y0 = rng.uniform(0, size, (2, n, 1)).astype(F32)
+        contrast = rng.uniform(70, 110, (n, 1)).astype(F32)
+        parts = [(1.0, head)] + [(o, head * (0.85 - 0.15 * i)) for i, o in enumerate(tail)]
+        for j, (opacity, r) in enumerate(parts):
+            cx, cy = x0 + (v * t - gap * j) * hx, y0 + (v * t - gap * j) * hy
+            disc = np.clip(r - _torus_distance(g, cx, cy, size) + 0.5, 0, 1)
+            canvas += (disc * (F32(opacity) * contrast)[..., None, None])[..., None]
+        lat.append(np.stack([np.broadcast_to(np.cos(heading), (n, frames)), np.broadcast_to(np.sin(heading), (n, frames)),
+                             ((x0 + v * t * hx) % size) / size, ((y0 + v * t * hy) % size) / size], -1))
+    return _reverse(canvas, np.concatenate(lat, -1), labels, rng, ["head-first", "tail-first"])
+
+
+CANDIDATES = {"ripples": ripples, "comets": comets}
+NOTES = {"ripples": "candidate, not adopted: ripples spreading and fading vs gathering (random polarity)",
+         "comets": "candidate, not adopted: comets head-first vs tail-first (fixed polarity); raw-pixel tokens "
+                   "under the attentive probe read the arrow, the end-to-end ViT does not"}
+
+
+def measure(name: str, steps: int = 1000, seed: int = 0) -> dict:
+    torch.set_num_threads(1)
+    _, prof = profile_cfg("tiny")
+    m, kind = prof.model, prof.probe.protocol["temporal"]
+    train = CANDIDATES[name](3000, np.random.default_rng(1))
+    val = CANDIDATES[name](400, np.random.default_rng(2))
+    probe_train = train.subset(slice(0, 600))
+    t0 = time.time()
+    r = ceiling.analogue_ceiling(train, val, m, kind, ceiling.CeilingCfg(steps=steps), seed)
+
+    def floor(fn):
+        data = evaluate.ProbeData(fn(probe_train.videos), torch.as_tensor(probe_train.labels), fn(val.videos),
+                                  torch.as_tensor(val.labels), 2)
+        return evaluate.probe_accuracy(kind, data, prof.probe)["acc"]
+
+    encoder = evaluate.random_encoder(m, seed)
+    return {"candidate": name, "ceiling_val": r["val_acc"], "ceiling_train": r["train_acc"],
+            "ceiling_final_loss": r["final_loss"],
+            "random_init": floor(lambda v: evaluate.encoder_tokens(encoder, v)),
+            "pixels": floor(lambda v: evaluate.pixel_tokens(v, m.tubelet, m.patch)),
+            "minutes": round((time.time() - t0) / 60, 1)}
+
+
+def record(row: dict, steps: int = 1000) -> None:
+    """Append a measured candidate to the analogue benchmark tables (see the module docstring)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from analogues import FLOORS_OUT, _append, fingerprint
+
+    data = fingerprint(CANDIDATES[row["candidate"]](400, np.random.default_rng(2)))
+    _append({"set": "temporal", "seed": 0, "data": data, "probe": "attentive", "val_acc": row["ceiling_val"],
+             "train_acc": row["ceiling_train"], "final_loss": row["ceiling_final_loss"], "n_train": 3000, "n_val": 400,
+             "steps": steps, "batch_size": 32, "lr": 1e-3, "profile": "tiny", "minutes": row["minutes"]})
+    for floor in ("random_init", "pixels"):
+        _append({"set": "temporal", "floor": floor, "seed": 0, "data": data, "acc": row[floor], "probe": "attentive",
+                 "n_train": 600, "n_val": 400}, FLOORS_OUT)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("candidate", choices=sorted(CANDIDATES))
+    ap.add_argument("--steps", type=int, default=1000)
+    args = ap.parse_args()
+    row = measure(args.candidate, args.steps)
+    json.dump(row, sys.stdout)
+    print()
+    record(row, args.steps)
