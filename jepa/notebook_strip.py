@@ -3,7 +3,8 @@
 The executed notebooks under reports/runs/ live in git, so they must be small and change only when their
 results do. Removed: ipywidgets state in the notebook metadata and the widget views it backs (tqdm bars),
 progress-bar lines in stderr streams (carriage-return redraws, `n/N [time<eta, rate]`), papermill's and
-the kernel's per-cell timing metadata, and papermill's run timestamps (its parameters are kept). Kept:
+the kernel's per-cell timing metadata, and papermill's run timestamps (its parameters are kept); the random
+cell ids of the jupytext conversion become their positions (cell-0, cell-1, ...). Kept:
 every other output, figures (image/png, image/svg+xml), tables (text/html, text/plain), stdout, warnings
 and tracebacks. Consecutive stream outputs of one name are merged (the kernel splits a long log into many).
 
@@ -69,7 +70,9 @@ def strip(nb: dict) -> dict:
     meta.pop(WIDGET_STATE, None)
     if "papermill" in meta:
         meta["papermill"] = {k: meta["papermill"][k] for k in PAPERMILL_KEEP if k in meta["papermill"]}
-    for cell in nb.get("cells", []):
+    for index, cell in enumerate(nb.get("cells", [])):
+        if "id" in cell:  # nbformat >= 4.5: ids must be unique; jupytext draws new random ones on every run
+            cell["id"] = f"cell-{index}"
         for key in CELL_TIMING:
             cell.get("metadata", {}).pop(key, None)
         if cell.get("cell_type") == "code":

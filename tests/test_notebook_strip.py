@@ -20,8 +20,9 @@ def _nb():
         {"output_type": "stream", "name": "stderr", "text": ["RuntimeWarning: divide by zero\n"]},
     ]
     return {"nbformat": 4, "nbformat_minor": 5, "cells": [
-        {"cell_type": "code", "metadata": timing, "execution_count": 1, "outputs": outputs, "source": "x"},
-        {"cell_type": "markdown", "metadata": {"papermill": {"duration": 0.1}}, "source": "# t"}],
+        {"cell_type": "code", "id": "f3a9c2d1", "metadata": timing, "execution_count": 1, "outputs": outputs,
+         "source": "x"},
+        {"cell_type": "markdown", "id": "0b7e4e55", "metadata": {"papermill": {"duration": 0.1}}, "source": "# t"}],
         "metadata": {"widgets": {"application/vnd.jupyter.widget-state+json": {"state": {"m1": {}}}},
                      "papermill": {"parameters": {"seed": 3}, "duration": 9.1, "end_time": "2026-01-01T00:00:09"}}}
 
@@ -30,6 +31,7 @@ def test_strip_keeps_results_and_drops_run_state():
     nb = notebook_strip.strip(_nb())
     assert nb["metadata"] == {"papermill": {"parameters": {"seed": 3}}}
     assert [c["metadata"] for c in nb["cells"]] == [{"tags": ["parameters"]}, {}]
+    assert [c["id"] for c in nb["cells"]] == ["cell-0", "cell-1"]  # not the random ids of each conversion
     assert nb["cells"][0]["outputs"] == [
         {"output_type": "stream", "name": "stdout", "text": "epoch 1\nepoch 2\n"},  # merged, unchanged
         {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}},
