@@ -57,6 +57,9 @@ def test_a_clone_adds_one_variant_without_retraining_the_others(tmp_path):
     _sh(f"git clone -q {first} second", tmp_path)
     ws = tmp_path / "second"
     assert not (ws / "runs").exists() and not (ws / "data/generated").exists() and not (ws / ".dvc/cache").exists()
+    # the report's links to executed notebooks resolve in the clone
+    links = re.findall(r"\]\((runs/[^)]+\.ipynb)\)", (ws / "reports/REPORT.md").read_text())
+    assert len(links) == 8 and all((ws / "reports" / link).exists() for link in links), links
     params = yaml.safe_load((ws / "params.yaml").read_text())
     params["run"]["mixed"].append("ltc")
     (ws / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
