@@ -1,6 +1,8 @@
 """Command line: `python -m jepa.cli pretrain ...` (also the entry point for torchrun / DDP),
 `python -m jepa.cli sweep-args` (the `-S` overrides that make `run` list every variant: the full sweep) and
-`python -m jepa.cli metrics pretrain|probe|floors [--md]` (one stage kind's metrics, screen-wide)."""
+`python -m jepa.cli metrics pretrain|probe|floors [--md]` (one stage kind's metrics, screen-wide) and
+`python -m jepa.cli fewshot --regime mixed --variant ltc --seed 0` (one encoder's few-shot scores, reports/fewshot/;
+`--regime floor --variant random_init --seed 0` or `--regime floor --variant pixels` for the floors)."""
 
 from __future__ import annotations
 
@@ -27,7 +29,14 @@ def main(argv: list[str] | None = None) -> int:
     mt = sub.add_parser("metrics", help="one stage kind's metrics as a screen-wide table (accuracies in %%)")
     mt.add_argument("kind", choices=["pretrain", "probe", "floors"])
     mt.add_argument("--md", action="store_true", help="markdown instead of plain text")
+    fs = sub.add_parser("fewshot", help="score one frozen encoder (or floor) on every few-shot set's saved episodes")
+    fs.add_argument("--regime", required=True, choices=["single", "mixed", "floor"])
+    fs.add_argument("--variant", required=True, help="a variant; with --regime floor: random_init | pixels")
+    fs.add_argument("--seed", type=int, default=None, help="run seed (none for the pixel floor)")
+    fs.add_argument("--profile", default=None, help="profile name (default: params.yaml's `profile`)")
     args = parser.parse_args(argv)
+    if args.command == "fewshot":
+        return fewshot_command(args)
     if args.command == "sweep-args":
         print(" ".join(sweep_args()))
         return 0
@@ -71,6 +80,26 @@ def sweep_args(params=None) -> list[str]:
     params = params or load_params()
     lists = {r: [k for k, v in params.variants.items() if r in v.regimes] for r in ("single", "mixed")}
     return [f"-S run.{r}=[{','.join(names)}]" for r, names in lists.items()]
+
+
+def fewshot_command(args) -> int:
+    from jepa.config import profile_cfg
+    from jepa.evaluate import EncoderFileError
+    from jepa.rq import score_run
+
+    pixels = args.regime == "floor" and args.variant == "pixels"
+    try:
+        if args.regime == "floor" and args.variant not in ("random_init", "pixels"):
+            raise ConfigError(f"--variant {args.variant}: with --regime floor, expected random_init or pixels")
+        if (args.seed is None) != pixels:
+            raise ConfigError("--seed: expected one for a run or the random_init floor, none for the pixel floor")
+        name, prof = profile_cfg(args.profile)
+        path = score_run(name, prof, args.regime, args.variant, args.seed)
+    except (ConfigError, EncoderFileError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"{path}: few-shot scores of {args.regime}/{args.variant}" + ("" if pixels else f" seed {args.seed}"))
+    return 0
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from io import BytesIO
 from pathlib import Path
 
 import matplotlib
@@ -19,7 +20,33 @@ from jepa.stats import t_interval  # noqa: E402
 
 sns.set_theme(style="whitegrid", context="notebook")
 plt.rcParams["svg.hashsalt"] = "jepa"
+# Figures shown in a notebook (a cell ending in a figure): PNG at this resolution, without the version stamp.
+# The executed notebooks are committed (reports/runs/), so they show a preview; the full-resolution PNG/SVG
+# files are under reports/figures/.
+NOTEBOOK_DPI = 72
 VERDICT_COLORS = {"supported": "#2a9d8f", "inconclusive": "#adb5bd", "contradicted": "#e76f51"}
+
+
+def _notebook_png(fig) -> bytes:
+    buf = BytesIO()
+    fig.savefig(buf, format="png", dpi=NOTEBOOK_DPI, bbox_inches="tight", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _show_in_notebooks() -> None:
+    """Inside IPython, display figures as PNG (the Agg backend above leaves them as `<Figure ...>` text)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        from matplotlib.figure import Figure
+
+        shell.display_formatter.formatters["image/png"].for_type(Figure, _notebook_png)
+
+
+_show_in_notebooks()
 
 
 def save(fig, path: str | Path) -> list[Path]:

@@ -54,6 +54,16 @@ def eval_data_dir() -> Path:
     return generated_dir() / "eval"
 
 
+def manifests_dir() -> Path:
+    """Small git-tracked records of generated data (data/generated/ is not in git): what a clone regenerates."""
+    return root() / "data" / "manifests"
+
+
+def eval_manifest() -> Path:
+    """The evaluation sets' sizes and fingerprints, written by the data stage, read by every probe stage."""
+    return manifests_dir() / "eval.json"
+
+
 def eval_set_file(out_dir: str | Path, task: str, split: str) -> Path:
     """One analogue's train or validation clips inside an evaluation-data folder."""
     return Path(out_dir) / f"{task}_{split}.npz"
@@ -70,6 +80,11 @@ def metrics_dir(kind: str) -> Path:
 def clip_bank_dir(regime: str, seed: int) -> Path:
     """The pretraining clips of one (regime, seed), shared by every variant (jepa.data.bank)."""
     return generated_dir() / "clips" / f"{regime}-s{seed}"
+
+
+def clip_bank_manifest(regime: str, seed: int) -> Path:
+    """The key of one clip bank (jepa.data.bank), git-tracked: pretraining depends on it, not on the bank."""
+    return manifests_dir() / f"clips-{regime}-s{seed}.json"
 
 
 def pretrain_metrics(regime: str, variant: str, seed: int) -> Path:
@@ -119,9 +134,22 @@ def rq_page(rq: str) -> Path:
     return reports_dir() / f"{rq}.md"
 
 
-def fewshot_episodes(kind: str, n_way: int, k_shot: int, seed: int) -> Path:
-    """One saved episode set: every encoder of a research question is scored on exactly these episodes."""
-    return generated_dir() / "fewshot" / f"{kind}_{n_way}way{k_shot}shot_seed{seed}.npz"
+def fewshot_episodes(kind: str, n_way: int, k_shot: int, q_query: int, n_episodes: int, seed: int,
+                     labels_key: str) -> Path:
+    """One saved episode set, named by everything that determines it (labels_key: a digest of the set's labels),
+    so a changed few-shot set or protocol draws new episodes instead of reading stale ones."""
+    name = f"{kind}_{n_way}way{k_shot}shot{q_query}q_{n_episodes}ep_seed{seed}_{labels_key}.npz"
+    return generated_dir() / "fewshot" / name
+
+
+def fewshot_scores(regime: str, variant: str | None = None, seed: int | None = None) -> Path:
+    """One encoder's per-episode few-shot accuracies on every few-shot set (git-tracked, read by the rq stages).
+
+    regime "floor": variant "random_init" (per seed) or "pixels" (no seed)."""
+    if regime == "floor":
+        name = f"random_init-s{seed}.json" if variant == "random_init" else f"{variant}.json"
+        return reports_dir() / "fewshot" / "floors" / name
+    return reports_dir() / "fewshot" / regime / f"{variant}-s{seed}.json"
 
 
 def calibration_dir() -> Path:

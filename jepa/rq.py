@@ -8,25 +8,36 @@ RQ2: how does mixed-dataset pretraining change few-shot recognition compared wit
 
 Every variant is scored on the same saved episodes, so differences are paired per episode and
 per seed; the answer's CI is a Student-t interval over seeds of the per-seed mean difference.
+
+Scoring is per encoder: each run's own stage (`python -m jepa.cli fewshot`) scores its frozen encoder on
+every few-shot set's episodes and writes the per-episode accuracies to reports/fewshot/ (git-tracked,
+about 25 kB: 2 sets x 2 shot counts x 1,000 episodes); the floors' stages do the same for the random-init
+encoders and raw pixels. The rq stages only read those files (`score`), so adding a variant to a clone
+without checkpoints trains and scores only it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 from jepa import fewshot, paths
 from jepa.claims import to_markdown
 from jepa.config import Params, ProfileCfg
+from jepa.errors import ConfigError
 from jepa.evaluate import encoder_tokens, load_encoder, pixel_tokens, random_encoder
+from jepa.io import write_text
 from jepa.stats import ci_separated, mean_ci
 
 SHOTS = (1, 5)
 N_WAY, Q_QUERY = 5, 5
+N_EPISODES = 1000
 # Floors scored on the same episodes: a contrast between encoders that all sit at their random-init
 # floor (or at chance) compares noise, so its answer says so instead of reading the sign.
 FLOOR_REGIME, RANDOM_INIT, RAW_PIXELS = "floor", "random init", "raw pixels"
@@ -83,11 +94,21 @@ def fewshot_clips(kind: str, profile: ProfileCfg, n_per_class: int = 20, seed: i
                                       size=profile.model.img_size)
 
 
+FEWSHOT_SETS = tuple(sorted({q.fewshot_set for q in QUESTIONS.values()}))  # every encoder is scored on each
+
+
+def _labels_key(labels: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(labels, dtype=np.int64).tobytes()).hexdigest()[:12]
+
+
 def episodes(labels: np.ndarray, kind: str, n_episodes: int, seed: int = 0) -> dict[int, fewshot.Episodes]:
-    """One saved episode set per shot count: every variant is scored on exactly these."""
-    out = {}
+    """One saved episode set per shot count: every variant is scored on exactly these.
+
+    Deterministic given (labels, kind, n_episodes, seed): the saved file is a cache named by all of them
+    (data/generated/fewshot, not in git), so a checkout without it draws the same episodes again."""
+    out, key = {}, _labels_key(labels)
     for k in SHOTS:
-        path = paths.fewshot_episodes(kind, N_WAY, k, seed)
+        path = paths.fewshot_episodes(kind, N_WAY, k, Q_QUERY, n_episodes, seed, key)
         if path.exists():
             out[k] = fewshot.Episodes.load(path)
         else:
@@ -96,39 +117,105 @@ def episodes(labels: np.ndarray, kind: str, n_episodes: int, seed: int = 0) -> d
     return out
 
 
-@torch.no_grad()
-def pooled_features(encoder_path: Path, videos: np.ndarray) -> torch.Tensor:
-    return encoder_tokens(load_encoder(encoder_path), videos).mean(dim=1)
+def episodes_fingerprint(ep: fewshot.Episodes) -> str:
+    """What the rq stages compare to check that every encoder was scored on the same episodes."""
+    digest = hashlib.sha256()
+    for a in (ep.support, ep.query, ep.classes):
+        digest.update(np.ascontiguousarray(a, dtype=np.int64).tobytes())
+    return digest.hexdigest()[:16]
 
 
-def score(question: Question, params: Params, profile: ProfileCfg, n_episodes: int = 1000) -> pd.DataFrame:
-    """Per-episode accuracies (long table) of every available run of the question."""
-    clips = fewshot_clips(question.fewshot_set, profile)
-    kind = question.fewshot_set
+def _episode_kind(kind: str, profile: ProfileCfg) -> str:
     if profile.data.source == "real":  # real sets get their own saved episodes, never the synthetic ones
         from jepa.data.real.evalsets import REAL_FEWSHOT_SETS
 
-        kind = REAL_FEWSHOT_SETS[kind]
-    eps = episodes(clips.labels, kind, n_episodes)
-    available = {"single": params.run.single, "mixed": params.run.mixed}
-    rows = []
+        return REAL_FEWSHOT_SETS[kind]
+    return kind
 
-    def add(regime: str, variant: str, seed: int, feats: torch.Tensor) -> None:
-        for k, ep in eps.items():
-            acc = fewshot.evaluate_fewshot(feats, clips.labels, ep)
-            rows.append(pd.DataFrame({"regime": regime, "variant": variant, "seed": seed, "shots": k,
+
+def score_encoder(features, profile: ProfileCfg, n_episodes: int = N_EPISODES) -> dict:
+    """Per-episode accuracies of one frozen encoder on every few-shot set: {set: {episodes, n_way, q_query, acc}}.
+
+    `features(videos) -> (N, D)` pooled features; acc maps the shot count (str) to one accuracy per episode."""
+    out = {}
+    for kind in FEWSHOT_SETS:
+        clips = fewshot_clips(kind, profile)
+        eps = episodes(clips.labels, _episode_kind(kind, profile), n_episodes)
+        feats = features(clips.videos)
+        out[kind] = {"episodes": {str(k): episodes_fingerprint(ep) for k, ep in eps.items()},
+                     "n_way": N_WAY, "q_query": Q_QUERY,
+                     "acc": {str(k): [round(float(a), 6) for a in fewshot.evaluate_fewshot(feats, clips.labels, ep)]
+                             for k, ep in eps.items()}}
+    return out
+
+
+def score_run(profile_name: str, profile: ProfileCfg, regime: str, variant: str, seed: int | None = None,
+              n_episodes: int = N_EPISODES) -> Path:
+    """Score one encoder and write reports/fewshot/... : a pretrained run (regime single | mixed), or a floor
+    (regime "floor": variant "random_init" at `seed`, or "pixels")."""
+    m = profile.model
+    if regime == FLOOR_REGIME and variant == "pixels":
+        def features(videos):
+            return pixel_tokens(videos, m.tubelet, m.patch).mean(dim=1)
+    else:
+        if regime == FLOOR_REGIME and variant == "random_init":
+            encoder = random_encoder(m, seed)
+        elif regime in ("single", "mixed"):
+            encoder = load_encoder(paths.run_dir(regime, variant, seed) / "encoder.pt")
+        else:
+            raise ValueError(f"expected regime single | mixed, or floor with variant random_init | pixels; "
+                             f"got {regime}/{variant}")
+
+        def features(videos):
+            return encoder_tokens(encoder, videos).mean(dim=1)
+    record = {"profile": profile_name, "regime": regime, "variant": variant, "seed": seed,
+              "sets": score_encoder(features, profile, n_episodes)}
+    path = paths.fewshot_scores(regime, variant, seed)
+    # one line per accuracy list: about 25 kB per encoder, and a diff shows which set changed
+    text = re.sub(r"\[\s*([-0-9.e,\s]+?)\s*\]", lambda g: "[" + " ".join(g[1].split()) + "]",
+                  json.dumps(record, indent=1, sort_keys=True))
+    write_text(path, text + "\n")
+    return path
+
+
+def _read_scores(path: Path, kind: str, fix: str) -> dict:
+    if not path.exists():
+        raise ConfigError(f"{path}: no few-shot scores; its stage writes them ({fix})")
+    record = json.loads(path.read_text())
+    if kind not in record.get("sets", {}):
+        raise ConfigError(f"{path}: no scores on few-shot set {kind!r} (has {sorted(record.get('sets', {}))}); {fix}")
+    return record["sets"][kind]
+
+
+def score(question: Question, params: Params, profile: ProfileCfg) -> pd.DataFrame:
+    """Per-episode accuracies (long table) of every available run of the question and of the floors, read from
+    the per-encoder files the run and floor stages wrote; refuses files scored on different episodes."""
+    kind = question.fewshot_set
+    available = {"single": params.run.single, "mixed": params.run.mixed}
+    rows, seen = [], {}
+
+    def add(regime: str, variant: str, seed, label: str, row_seed: int, fix: str) -> None:
+        path = paths.fewshot_scores(regime, variant, seed)
+        scores = _read_scores(path, kind, fix)
+        for k, fp in scores["episodes"].items():
+            first = seen.setdefault(k, (fp, path))
+            if fp != first[0]:
+                raise ConfigError(f"{path}: scored on other {k}-shot episodes of {kind} than {first[1]}; "
+                                  "rerun `dvc repro` so every encoder meets the same episodes")
+        for k in SHOTS:
+            acc = np.asarray(scores["acc"][str(k)], dtype=np.float64)
+            rows.append(pd.DataFrame({"regime": regime, "variant": label, "seed": row_seed, "shots": k,
                                       "episode": np.arange(len(acc)), "acc": acc}))
 
     for regime, variant in question.runs:
         if variant not in available[regime]:
             continue
         for seed in params.run.seeds:
-            add(regime, variant, seed, pooled_features(paths.run_dir(regime, variant, seed) / "encoder.pt", clips.videos))
+            add(regime, variant, seed, variant, seed, f"run `dvc repro fewshot_{regime}@{variant}-{seed}`")
     if rows:  # floors: the same architecture at each seed's initialisation, and raw pixels (seed-free)
-        m = profile.model
         for seed in params.run.seeds:
-            add(FLOOR_REGIME, RANDOM_INIT, seed, encoder_tokens(random_encoder(m, seed), clips.videos).mean(dim=1))
-        add(FLOOR_REGIME, RAW_PIXELS, params.run.seeds[0], pixel_tokens(clips.videos, m.tubelet, m.patch).mean(dim=1))
+            add(FLOOR_REGIME, "random_init", seed, RANDOM_INIT, seed, f"run `dvc repro fewshot_floors@{seed}`")
+        add(FLOOR_REGIME, "pixels", None, RAW_PIXELS, params.run.seeds[0], "run `dvc repro fewshot_pixels`")
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
         columns=["regime", "variant", "seed", "shots", "episode", "acc"])
 

@@ -26,6 +26,7 @@ from jepa.data import eval_data
 
 name, prof = profile_cfg(profile)
 manifest = eval_data.build(prof, paths.eval_data_dir())
+eval_data.write_manifest(manifest, paths.eval_data_dir(), paths.eval_manifest())  # what a clone regenerates
 print(f"profile {name}:")
 manifest
 

@@ -29,9 +29,12 @@ import pandas as pd
 
 from jepa import evaluate, paths
 from jepa.config import profile_cfg
+from jepa.data import eval_data
 from jepa.io import write_json
 
 name, prof = profile_cfg(profile)
+# the data stage's sets, rebuilt (deterministically, checked against its manifest) where this checkout lacks them
+eval_data.ensure(prof, paths.eval_data_dir(), paths.eval_manifest())
 if source == "pretrained":
     results = evaluate.evaluate_pretrained(paths.run_dir(regime, variant, seed) / "encoder.pt",
                                            paths.eval_data_dir(), prof.probe)

@@ -14,11 +14,11 @@
 # # 04 · Few-shot research questions
 # `rq = "rq1"`: contrastive (ltc, infonce) vs reconstructive (ac, pixel_recon) auxiliary objectives on
 # unseen verbs (EPIC-like). `rq = "rq2"`: mixed- vs single-dataset pretraining on held-out Kinetics-like
-# classes. Every encoder is scored on the same saved episodes; contrasts are paired.
+# classes. Every encoder is scored on the same saved episodes by its own stage (reports/fewshot/, git-tracked);
+# this notebook reads those scores, so it loads no encoder. Contrasts are paired.
 
 # %% tags=["parameters"]
 rq = "rq1"
-episodes = 1000
 profile = None
 
 # %%
@@ -29,7 +29,7 @@ from jepa.io import write_text
 params = load_params()
 name, prof = profile_cfg(profile)
 question = RQ.QUESTIONS[rq]
-per_episode = RQ.score(question, params, prof, n_episodes=episodes)
+per_episode = RQ.score(question, params, prof)
 runs, contrasts = RQ.summarize(question, per_episode)
 write_text(paths.rq_table(rq), contrasts.to_csv(index=False))
 write_text(paths.rq_runs_table(rq), runs.to_csv(index=False))

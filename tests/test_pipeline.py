@@ -74,8 +74,9 @@ def test_changing_one_coefficient_reruns_only_that_variant(workspace):
     out = _sh("dvc repro", ws).stdout
     stages = set(re.findall(r"Running stage '([^']+)'", out))
     # Report stages downstream may rerun too: claims when the mgm probe metrics changed, and rq@rq2,
-    # which reads every single-regime encoder. No other variant, regime or seed is touched.
-    assert stages - {"claims", "rq@rq2"} == {"pretrain_single@mgm-0", "probe_single@mgm-0"}, stages
+    # which reads every single-regime encoder's few-shot scores. No other variant, regime or seed is touched.
+    assert stages - {"claims", "rq@rq2"} == {"pretrain_single@mgm-0", "probe_single@mgm-0",
+                                              "fewshot_single@mgm-0"}, stages
 
 
 def test_paper_profile_without_data_fails_fast_naming_what_is_missing(tmp_path):
@@ -130,3 +131,51 @@ def test_calibration_study_is_its_own_pipeline_and_caches_trials(workspace):
     _sh("dvc repro benchmarks/calibration/dvc.yaml", ws)
     after = {p.name: p.stat().st_mtime_ns for p in (ws / "reports/calibration/trials").iterdir()}
     assert len(after) == 4 and all(after[k] == v for k, v in before.items())
+
+
+@pytest.mark.slow
+def test_executed_notebooks_are_stripped_for_git(workspace, tmp_path):
+    """reports/runs/ is in git: run-notebook leaves no run timing or progress bars, and keeps the figures."""
+    import json
+    import shutil
+
+    from jepa import notebook_strip
+
+    path = workspace / "reports/runs/pretrain-single-baseline-s0.ipynb"
+    nb = json.loads(path.read_text())
+    assert nb["metadata"]["papermill"] == {"parameters": {"regime": "single", "seed": 0, "variant": "baseline"}}
+    assert not any({"execution", "papermill"} & set(c["metadata"]) for c in nb["cells"])
+    outputs = [o for c in nb["cells"] for o in c.get("outputs", [])]
+    texts = "".join(o.get("text", "") for o in outputs)
+    assert "V-JEPA loss only. | smoke profile" in texts  # stdout stays
+    assert "single-baseline-s0:" not in texts and "it/s" not in texts  # the tqdm bar's redraws are gone
+    assert [o["output_type"] for o in outputs if "image/png" in o.get("data", {})] == ["display_data"]  # the curve
+    # stripping again changes nothing (the committed bytes are what strip writes)
+    again = Path(shutil.copy(path, tmp_path / "again.ipynb"))
+    notebook_strip.strip_file(again)
+    assert again.read_text() == path.read_text()
+    # what a kernel with ipywidgets adds, as the tqdm widget writes it, goes too; the figure stays
+    figure = next(o for o in outputs if "image/png" in o.get("data", {}))
+    nb["metadata"]["widgets"] = {"application/vnd.jupyter.widget-state+json": {
+        "state": {"8f1c": {"model_name": "HBoxModel", "state": {"children": ["IPY_MODEL_a1"]}}},
+        "version_major": 2, "version_minor": 0}}
+    code = next(c for c in nb["cells"] if c["cell_type"] == "code" and c["outputs"])
+    code["outputs"][:0] = [
+        {"output_type": "display_data", "metadata": {},
+         "data": {"application/vnd.jupyter.widget-view+json": {"model_id": "8f1c", "version_major": 2,
+                                                               "version_minor": 0},
+                  "text/plain": "single-baseline-s0:   0%|          | 0/6 [00:00<?, ?it/s]"}},
+        {"output_type": "stream", "name": "stderr",
+         "text": ["\r", "single-baseline-s0:  50%|█████     | 3/6 [00:01<00:01,  2.12it/s, loss=0.8556]"]},
+        {"output_type": "stream", "name": "stderr", "text": ["\n", "UserWarning: kept\n"]}]
+    code["metadata"]["execution"] = {"iopub.execute_input": "2026-01-01T00:00:00Z"}
+    stripped = notebook_strip.strip(nb)
+    assert "widgets" not in stripped["metadata"] and "execution" not in code["metadata"]
+    kept = [o for c in stripped["cells"] for o in c.get("outputs", [])]
+    assert not any(notebook_strip.WIDGET_VIEW in o.get("data", {}) for o in kept)
+    assert "UserWarning: kept\n" in "".join(o.get("text", "") for o in kept) and "3/6" not in json.dumps(kept)
+    assert figure in kept
+    # the report notebooks show their figures too (PNG previews at a modest resolution)
+    claims = json.loads((workspace / "reports/runs/05_claims.ipynb").read_text())
+    pngs = [o for c in claims["cells"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert len(pngs) == 5

@@ -75,3 +75,42 @@ def test_fewshot_test_classes_never_in_pretraining():
     _, prof = profile_cfg("smoke")
     clips = rq.fewshot_clips("kinetics_like", prof, n_per_class=2)
     assert len(set(clips.labels)) == 24
+
+
+def test_rq_reads_per_encoder_scores_and_refuses_other_episodes(tmp_path, monkeypatch, repo_root):
+    """The rq stages load no encoder: they read the scores each run's and floor's stage wrote."""
+    import json
+    import shutil
+
+    from jepa import paths
+    from jepa.config import load_params, profile_cfg
+    from jepa.errors import ConfigError
+
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
+    shutil.copy2(repo_root / "params.yaml", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    name, prof = profile_cfg("smoke")
+    params = load_params(overrides={"run": {"single": ["baseline"], "mixed": ["baseline"], "seeds": [0]}})
+    floor = rq.score_run(name, prof, rq.FLOOR_REGIME, "random_init", 0, n_episodes=40)
+    rq.score_run(name, prof, rq.FLOOR_REGIME, "pixels", n_episodes=40)
+    record = json.loads(floor.read_text())
+    assert sorted(record["sets"]) == ["epic_like", "kinetics_like"]
+    assert [len(record["sets"]["epic_like"]["acc"][k]) for k in ("1", "5")] == [40, 40]
+    assert len(floor.read_text().splitlines()) < 40  # one line per accuracy list
+    # a pretrained run's file, as its stage would write it (here: the random-init floor's scores)
+    run = paths.fewshot_scores("mixed", "baseline", 0)
+    run.parent.mkdir(parents=True)
+    run.write_text(floor.read_text())
+    per_episode = rq.score(rq.QUESTIONS["rq1"], params, prof)
+    assert set(zip(per_episode.regime, per_episode.variant)) == {
+        ("mixed", "baseline"), (rq.FLOOR_REGIME, rq.RANDOM_INIT), (rq.FLOOR_REGIME, rq.RAW_PIXELS)}
+    base = per_episode[(per_episode.variant == "baseline") & (per_episode.shots == 5)].acc.to_numpy()
+    assert list(base) == record["sets"]["epic_like"]["acc"]["5"]
+    # scores drawn on other episodes are refused, naming the file
+    record["sets"]["epic_like"]["episodes"]["5"] = "0" * 16
+    run.write_text(json.dumps(record))
+    with pytest.raises(ConfigError, match=r"random_init-s0.json: scored on other 5-shot episodes of epic_like than \S+/mixed/baseline-s0.json"):
+        rq.score(rq.QUESTIONS["rq1"], params, prof)
+    run.unlink()
+    with pytest.raises(ConfigError, match=r"baseline-s0.json: no few-shot scores.*fewshot_mixed@baseline-0"):
+        rq.score(rq.QUESTIONS["rq1"], params, prof)

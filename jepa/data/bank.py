@@ -12,6 +12,9 @@ the run is ignored, so results never depend on whether a bank exists. Disk: step
 size^2 x 3 bytes (tiny profile: 1000 x 32 x 8 x 32 x 32 x 3 = 786 MB per regime and seed).
 
     python -m jepa.data.bank --regime single --seed 0 [--profile tiny] [--out DIR]
+
+Without --out it also writes the bank's meta.json to data/manifests/clips-REGIME-sSEED.json (git-tracked):
+pretraining stages depend on that record, not on the bank, so a clone without banks still trains (rendering).
 """
 
 from __future__ import annotations
@@ -167,11 +170,13 @@ def main(argv: list[str] | None = None) -> int:
     if prof.data.source != "synthetic":
         write_empty(out, f"profile {name} pretrains on data.source={prof.data.source}")
         print(f"{out}: profile {name} does not pretrain on synthetic clips; wrote an empty bank")
-        return 0
-    m, t = prof.model, prof.train
-    write_bank(out, args.regime, args.seed, t.steps, t.batch_size, m.frames, m.img_size,
-               prof.data.mixed_weights, progress=True)
-    print(f"{out}: {t.steps} steps x {t.batch_size} clips ({(out / 'clips.npy').stat().st_size / 1e6:.0f} MB)")
+    else:
+        m, t = prof.model, prof.train
+        write_bank(out, args.regime, args.seed, t.steps, t.batch_size, m.frames, m.img_size,
+                   prof.data.mixed_weights, progress=True)
+        print(f"{out}: {t.steps} steps x {t.batch_size} clips ({(out / 'clips.npy').stat().st_size / 1e6:.0f} MB)")
+    if not args.out:
+        write_json(paths.clip_bank_manifest(args.regime, args.seed), json.loads((out / "meta.json").read_text()))
     return 0
 
 

@@ -9,9 +9,14 @@ so the probe's noise stays below the seed-to-seed spread without making the task
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
+import numpy as np
+
 from jepa.config import BENCHMARKS, ProfileCfg
+from jepa.errors import ConfigError
 from jepa.io import write_json
 from jepa.paths import eval_set_file
 
@@ -48,6 +53,57 @@ def build(profile: ProfileCfg, out_dir: str | Path, seed: int = 0) -> dict:
             "classes": len(splits["train"].class_names)}
     write_json(out_dir / "manifest.json", manifest)
     return manifest
+
+
+def fingerprint(out_dir: str | Path) -> dict[str, str]:
+    """sha256 (16 hex digits) of the arrays of every analogue's train/val file; 'missing' for an absent file.
+
+    Of the arrays, not the .npz bytes: the zip container stamps its entries with the time of writing."""
+    out = {}
+    for task in BENCHMARKS:
+        for split in ("train", "val"):
+            path = eval_set_file(out_dir, task, split)
+            if not path.exists():
+                out[path.name] = "missing"
+                continue
+            digest = hashlib.sha256()
+            with np.load(path, allow_pickle=False) as z:
+                for key in sorted(z.files):
+                    a = np.ascontiguousarray(z[key])
+                    digest.update(f"{key}:{a.dtype.str}:{a.shape}".encode())
+                    digest.update(a.tobytes())
+            out[path.name] = digest.hexdigest()[:16]
+    return out
+
+
+def write_manifest(manifest: dict, out_dir: str | Path, path: str | Path) -> dict:
+    """The git-tracked record of what the evaluation sets hold: build's sizes plus every file's fingerprint.
+
+    Probe stages depend on this small file instead of the sets themselves, so a clone without the sets (they
+    are not in git) regenerates them (`ensure`) and knows they are the ones every committed result saw."""
+    record = {"sets": manifest, "fingerprints": fingerprint(out_dir)}
+    write_json(path, record)
+    return record
+
+
+def ensure(profile: ProfileCfg, out_dir: str | Path, manifest_path: str | Path, seed: int = 0) -> Path:
+    """The evaluation sets at `out_dir`, regenerated (`build`, deterministic) when missing or not the recorded ones.
+
+    Raises ConfigError when the regenerated sets still differ from `manifest_path` (written by the data stage)."""
+    manifest_path, out_dir = Path(manifest_path), Path(out_dir)
+    if not manifest_path.exists():
+        raise ConfigError(f"{manifest_path}: no evaluation-set manifest; the data stage writes it (run `dvc repro data`)")
+    expected = json.loads(manifest_path.read_text())["fingerprints"]
+    if fingerprint(out_dir) == expected:
+        return out_dir
+    build(profile, out_dir, seed)
+    got = fingerprint(out_dir)
+    if got != expected:
+        differ = sorted(name for name in expected if got.get(name) != expected[name])
+        raise ConfigError(f"{manifest_path}: the regenerated evaluation sets differ from the recorded ones "
+                          f"({', '.join(differ)}); the manifest belongs to another profile or generator version: "
+                          "rerun `dvc repro data` (every probe then reruns)")
+    return out_dir
 
 
 def load(out_dir: str | Path, task: str):
