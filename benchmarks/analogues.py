@@ -147,6 +147,10 @@ BENCHMARK = {"appearance": "imagenet100", "motion": "diving48", "temporal": "ssv
 
 
 NOTES = {
+    ("epic_like", "previous"): "generator before the redesign: random contrast polarity, hand styles that differ by a "
+                               "wiggle; base classes learned, novel verbs not",
+    ("kinetics_like", "previous"): "generator before the redesign: random contrast polarity, class = motion x object "
+                                   "family at 3-6 px objects; base classes not learned with labels",
     ("temporal", "committed"): "speed sawtooth of 3-5 frames (changes inside a tubelet): not learned even with labels",
     ("temporal", "candidate"): "redesign tried, not adopted: inflate-then-pop vs its reversal (size sawtooth held per "
                                "tubelet); pixels carry the label (hand area rule 98 %) but the ceiling stays at chance",
@@ -173,6 +177,16 @@ def _oracle(train, val) -> float:
     scale = StandardScaler().fit(oracle_features(train.latents))
     clf = LogisticRegression(max_iter=2000, C=10.0).fit(scale.transform(oracle_features(train.latents)), train.labels)
     return float(clf.score(scale.transform(oracle_features(val.latents)), val.labels))
+
+
+def _candidate_notes() -> dict[str, str]:
+    """Fingerprint -> note of the temporal designs in benchmarks/temporal_candidates.py."""
+    import temporal_candidates as tc
+
+    return {fingerprint(make(400, np.random.default_rng(2))): tc.NOTES[name] for name, make in tc.CANDIDATES.items()}
+
+
+CANDIDATE_NOTES: dict[str, str] = {}
 
 
 def build_report() -> None:
@@ -214,7 +228,7 @@ def build_report() -> None:
                     "n_val": int(ceil.n_val.iloc[0])}
             if is_current:
                 row["oracle_pp"] = 100 * _oracle(train, val)
-            row["note"] = NOTES.get((task, row["generator"]), "") + (
+            row["note"] = CANDIDATE_NOTES.get(data, NOTES.get((task, row["generator"]), "")) + (
                 f" (ceiling on {int(ceil.n_train.iloc[0])} fresh clips of the generator)" if int(ceil.n_train.iloc[0]) != len(train) else "")
             if row.get("floors_from") == "reports/floors.csv" and task == "synthetic_motion" and row["n_val"] != 40:
                 row["note"] = "floors and baselines from the committed 160/40 split; ceiling on this profile's split"
@@ -225,7 +239,7 @@ def build_report() -> None:
         test = rq.fewshot_clips(kind, profile)
         current = fingerprint(test)
         for (data, _, _, _), ceil in ceilings[ceilings.set == kind].groupby(["data", "n_train", "steps", "lr"], sort=False):
-            row = {"analogue": kind, "benchmark": BENCHMARK[kind], "generator": "committed" if data == current else "candidate",
+            row = {"analogue": kind, "benchmark": BENCHMARK[kind], "generator": "committed" if data == current else "previous",
                    "probe": "5-way 5-shot prototype (mean-pooled)", "chance_pp": 20.0}
             if data == current:
                 pix, rnd = runs.loc[("floor", "raw pixels")], runs.loc[("floor", "random init")]
@@ -269,7 +283,7 @@ def _markdown(df: pd.DataFrame, path: Path) -> None:
              "clips with the analogue's probe head, scored on its validation clips; few-shot sets: on the base classes, "
              "then the saved 5-way 5-shot episodes of the novel classes with mean-pooled prototypes). Floors and "
              "pretrained baselines are the committed 3-seed numbers unless `floors_from` says otherwise; `candidate` rows "
-             "are a redesigned generator measured here but not adopted. Usable: ceiling >= higher floor + "
+             "are a redesigned generator measured here but not adopted, `previous` rows the generator a redesign replaced. Usable: ceiling >= higher floor + "
              f"{ceiling.USABLE_MARGIN_PP:.0f} pp (few-shot sets: + {ceiling.USABLE_MARGIN_FEWSHOT_PP:.0f} pp at 5-shot). "
              "Full table: `analogues.csv`; produced by `benchmarks/analogues.py`.", "",
              to_markdown(df[[c for c in cols if c in df]].round(1).assign(
@@ -343,7 +357,7 @@ def _figure(df: pd.DataFrame, path: Path) -> None:
 
     bars = [("pixels", "raw pixels"), ("random_init", "random init"), ("baseline_single", "baseline single"),
             ("baseline_mixed", "baseline mixed"), ("ceiling", "supervised ceiling"), ("oracle", "latent oracle")]
-    labels = [f"{r.analogue}{' (candidate)' if r.generator == 'candidate' else ''}\n{r.n_train} clips, {r.ceiling_steps} steps"
+    labels = [f"{r.analogue}{f' ({r.generator})' if r.generator != 'committed' else ''}\n{r.n_train} clips, {r.ceiling_steps} steps"
               + (f", lr {r.ceiling_lr:g}" if "ceiling_lr" in df and np.isfinite(r.ceiling_lr) and r.ceiling_lr != 1e-3 else "")
               for r in df.itertuples()]
     fig, ax = plt.subplots(figsize=(10.5, 1.6 + 0.75 * len(df)))

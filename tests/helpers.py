@@ -1,4 +1,4 @@
-"""Shared test utilities: deterministic random-clip streams (no dependency on the synthetic generator)."""
+"""Shared test utilities: deterministic random-clip streams, a throw-away copy of the repository, shell runs."""
 
 import torch
 
@@ -51,3 +51,19 @@ def copy_repository(dest, edit_params=None):
     subprocess.run("git init -q && git add -A && git commit -qm init", cwd=dest, shell=True, env=env, check=True,
                    capture_output=True)
     return dest
+
+
+def run_shell(cmd, cwd):
+    """Run `cmd` in `cwd` with this interpreter's environment on PATH (dvc, papermill) and a throw-away git
+    identity; a failure raises with the tail of both streams."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "DVC_NO_ANALYTICS": "1", "HOME": str(cwd),
+           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t",
+           "PYTHONUNBUFFERED": "1"}
+    out = subprocess.run(cmd, cwd=cwd, shell=True, capture_output=True, text=True, env=env)
+    if out.returncode:
+        raise AssertionError(f"{cmd} failed ({out.returncode}):\n{out.stdout[-4000:]}\n{out.stderr[-4000:]}")
+    return out

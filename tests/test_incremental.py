@@ -8,27 +8,13 @@ pretraining renders its clips without a bank. Slow (two cold smoke runs' worth o
 """
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
-from helpers import copy_repository
-
-BIN = Path(sys.executable).parent
-
-
-def _sh(cmd, cwd):
-    env = {"PATH": f"{BIN}:/usr/bin:/bin", "DVC_NO_ANALYTICS": "1", "HOME": str(cwd), "GIT_AUTHOR_NAME": "t",
-           "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t",
-           "PYTHONUNBUFFERED": "1"}
-    out = subprocess.run(cmd, cwd=cwd, shell=True, capture_output=True, text=True, env=env)
-    if out.returncode:
-        raise AssertionError(f"{cmd} failed ({out.returncode}):\n{out.stdout[-4000:]}\n{out.stderr[-4000:]}")
-    return out
+from helpers import copy_repository, run_shell as _sh
 
 
 def _stages(out) -> set[str]:

@@ -9,28 +9,15 @@ mixed regime decodes live; every stage's output is checked against what the fixt
 """
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from helpers import copy_repository
+from helpers import copy_repository, run_shell as _sh
 from jepa.data.real.fixtures import build as build_fixture
 
 REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-
-
-def _sh(cmd, cwd):
-    env = {"PATH": f"{BIN}:/usr/bin:/bin", "DVC_NO_ANALYTICS": "1", "HOME": str(cwd), "GIT_AUTHOR_NAME": "t",
-           "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t",
-           "PYTHONUNBUFFERED": "1"}
-    out = subprocess.run(cmd, cwd=cwd, shell=True, capture_output=True, text=True, env=env)
-    if out.returncode:
-        raise AssertionError(f"{cmd} failed ({out.returncode}):\n{out.stdout[-4000:]}\n{out.stderr[-4000:]}")
-    return out
 
 
 def _read(path: Path):
