@@ -179,6 +179,20 @@ def _oracle(train, val) -> float:
     return float(clf.score(scale.transform(oracle_features(val.latents)), val.labels))
 
 
+def record_candidate(row: dict, steps: int = 1000) -> None:
+    """Append a measured temporal candidate (benchmarks/temporal_candidates.py) to ceilings.csv and
+    analogue_floors.csv under the fingerprint of its validation clips."""
+    import temporal_candidates as tc
+
+    data = fingerprint(tc.CANDIDATES[row["candidate"]](400, np.random.default_rng(2)))
+    _append({"set": "temporal", "seed": 0, "data": data, "probe": "attentive", "val_acc": row["ceiling_val"],
+             "train_acc": row["ceiling_train"], "final_loss": row["ceiling_final_loss"], "n_train": 3000, "n_val": 400,
+             "steps": steps, "batch_size": 32, "lr": 1e-3, "profile": "tiny", "minutes": row["minutes"]})
+    for floor in ("random_init", "pixels"):
+        _append({"set": "temporal", "floor": floor, "seed": 0, "data": data, "acc": row[floor], "probe": "attentive",
+                 "n_train": 600, "n_val": 400}, FLOORS_OUT)
+
+
 def _candidate_notes() -> dict[str, str]:
     """Fingerprint -> note of the temporal designs in benchmarks/temporal_candidates.py."""
     import temporal_candidates as tc
@@ -510,6 +524,9 @@ def main() -> None:
     pr.add_argument("--steps", type=int, default=1000)
     pr.add_argument("--which", nargs="+", default=["ceiling", "floors"])
     sub.add_parser("noise")
+    cd = sub.add_parser("candidate")
+    cd.add_argument("name", choices=["ripples", "comets"])
+    cd.add_argument("--steps", type=int, default=1000)
     rp = sub.add_parser("report")
     rp.add_argument("--eval-dir", type=Path, default=None)
     args = ap.parse_args()
@@ -519,6 +536,10 @@ def main() -> None:
         run_ceilings(args.tasks, args.seeds, ceiling.CeilingCfg(steps=args.steps, lr=args.lr), args.n_train)
     elif args.cmd == "protocols":
         run_protocols(args.kinds, args.steps, args.which)
+    elif args.cmd == "candidate":
+        import temporal_candidates as tc
+
+        record_candidate(tc.measure(args.name, args.steps), args.steps)
     elif args.cmd == "noise":
         run_noise()
     elif args.cmd == "floors":

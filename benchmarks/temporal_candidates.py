@@ -12,9 +12,9 @@ clips as the probes get) sit below it.
 - `comets`: a bright head with a fading tail moving head-first at ~2 px/frame; reversed, tail-first
   (fixed polarity: brighter than the scene).
 
-Run: nice -n 10 .venv/bin/python benchmarks/temporal_candidates.py {ripples|comets}
-(appends its rows to reports/benchmarks/ceilings.csv and analogue_floors.csv, keyed by a fingerprint of the
-candidate's clips, so `benchmarks/analogues.py report` lists it as a candidate beside the committed generator).
+Run: nice -n 10 .venv/bin/python benchmarks/analogues.py candidate {ripples|comets}
+(measures it here and appends its rows to reports/benchmarks/ceilings.csv and analogue_floors.csv, keyed by a
+fingerprint of the candidate's clips, so `benchmarks/analogues.py report` lists it beside the committed generator).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -116,26 +115,10 @@ def measure(name: str, steps: int = 1000, seed: int = 0) -> dict:
             "minutes": round((time.time() - t0) / 60, 1)}
 
 
-def record(row: dict, steps: int = 1000) -> None:
-    """Append a measured candidate to the analogue benchmark tables (see the module docstring)."""
-    sys.path.insert(0, str(Path(__file__).parent))
-    from analogues import FLOORS_OUT, _append, fingerprint
-
-    data = fingerprint(CANDIDATES[row["candidate"]](400, np.random.default_rng(2)))
-    _append({"set": "temporal", "seed": 0, "data": data, "probe": "attentive", "val_acc": row["ceiling_val"],
-             "train_acc": row["ceiling_train"], "final_loss": row["ceiling_final_loss"], "n_train": 3000, "n_val": 400,
-             "steps": steps, "batch_size": 32, "lr": 1e-3, "profile": "tiny", "minutes": row["minutes"]})
-    for floor in ("random_init", "pixels"):
-        _append({"set": "temporal", "floor": floor, "seed": 0, "data": data, "acc": row[floor], "probe": "attentive",
-                 "n_train": 600, "n_val": 400}, FLOORS_OUT)
-
-
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("candidate", choices=sorted(CANDIDATES))
     ap.add_argument("--steps", type=int, default=1000)
     args = ap.parse_args()
-    row = measure(args.candidate, args.steps)
-    json.dump(row, sys.stdout)
+    json.dump(measure(args.candidate, args.steps), sys.stdout)
     print()
-    record(row, args.steps)
