@@ -19,6 +19,7 @@ reports/analogues.md and reports/figures/analogues.png.
 Run (CPU is shared: one thread, low priority):
   nice -n 15 .venv/bin/python benchmarks/analogues.py ceilings --seeds 0 [--n-train 3000] [--steps 1000]
   nice -n 15 .venv/bin/python benchmarks/analogues.py protocols
+  nice -n 15 .venv/bin/python benchmarks/analogues.py candidate ripples|comets   # temporal designs tried
   .venv/bin/python benchmarks/analogues.py report
 """
 
