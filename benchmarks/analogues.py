@@ -207,6 +207,7 @@ CANDIDATE_NOTES: dict[str, str] = {}
 def build_report() -> None:
     """reports/analogues.csv + reports/figures/analogues.png from the committed floors and the measured ceilings."""
     _, profile = profile_cfg("tiny")
+    CANDIDATE_NOTES.update(_candidate_notes())
     reports = reports_dir()
     floors = pd.read_csv(reports / "floors.csv")
     ceilings = pd.read_csv(OUT)
@@ -276,8 +277,16 @@ def build_report() -> None:
     df = _with_protocol(df)
     fewshot_rows = df.analogue.isin(list(FEWSHOT_SETS))
     df["headroom_pp"] = df.ceiling_pp - df[["pixels_pp", "random_init_pp"]].max(axis=1)
+    # share of the learnable headroom the pretrained baseline captures: (baseline - higher floor) / headroom
+    for regime in ("single", "mixed"):
+        col = f"baseline_{regime}_pp"
+        if col in df:
+            df[f"share_{regime}_pct"] = 100 * (df[col] - df[["pixels_pp", "random_init_pp"]].max(axis=1)) / df.headroom_pp
     df["usable"] = [ceiling.usable(r.ceiling_pp, [r.pixels_pp, r.random_init_pp], fs) if np.isfinite(r.headroom_pp)
                     else np.nan for r, fs in zip(df.itertuples(), fewshot_rows)]
+    for regime in ("single", "mixed"):  # a share of no headroom means nothing
+        if f"share_{regime}_pct" in df:
+            df.loc[df.usable != True, f"share_{regime}_pct"] = np.nan  # noqa: E712
     out = reports / "analogues.csv"
     tmp = out.with_suffix(".tmp")
     df.round(2).to_csv(tmp, index=False)
@@ -292,7 +301,7 @@ def _markdown(df: pd.DataFrame, path: Path) -> None:
 
     cols = ["analogue", "generator", "chance_pp", "pixels_pp", "random_init_pp", "baseline_single_pp",
             "baseline_mixed_pp", "ceiling_pp", "ceiling_train_pp", "n_train", "ceiling_steps", "ceiling_lr", "ceiling_seeds",
-            "oracle_pp", "headroom_pp", "usable", "protocol_chosen", "protocol_usable"]
+            "oracle_pp", "headroom_pp", "share_single_pct", "share_mixed_pct", "usable", "protocol_chosen", "protocol_usable"]
     lines = ["# Analogues: is each one a valid instrument? (profile `tiny`)", "",
              "Supervised ceiling = the same tiny encoder trained end to end with labels (analogues: on the training "
              "clips with the analogue's probe head, scored on its validation clips; few-shot sets: on the base classes, "
@@ -300,6 +309,8 @@ def _markdown(df: pd.DataFrame, path: Path) -> None:
              "pretrained baselines are the committed 3-seed numbers unless `floors_from` says otherwise; `candidate` rows "
              "are a redesigned generator measured here but not adopted, `previous` rows the generator a redesign replaced. Usable: ceiling >= higher floor + "
              f"{ceiling.USABLE_MARGIN_PP:.0f} pp (few-shot sets: + {ceiling.USABLE_MARGIN_FEWSHOT_PP:.0f} pp at 5-shot). "
+             "share_REGIME_pct = 100 x (pretrained baseline - higher floor) / headroom, on usable rows: the part of what the architecture can "
+             "learn that pretraining captures (negative: below a floor). "
              "Full table: `analogues.csv`; produced by `benchmarks/analogues.py`.", "",
              to_markdown(df[[c for c in cols if c in df]].round(1).assign(
                  ceiling_lr=df.get("ceiling_lr", pd.Series(np.nan, index=df.index)).map(
