@@ -27,14 +27,14 @@ ANALOGUE = {v: k for k, v in PAPER_BENCHMARK.items()}
 class Claim:
     """One checkable effect: mean over `variants` minus `reference`, same regime and seed, on one benchmark.
 
-    `seed_claim` numbers the paper's 17 claims as docs/method.md lists them (0: beyond them, e.g. the
+    `paper_claim` is the number of the paper's claim (1-17, as docs/method.md lists them) (0: beyond them, e.g. the
     abstract's headline or the released-code ablation); a range claim has one row per variant.
     `paper_variants`: the released table's rows that measured this claim's variants (default the
     variants themselves); an `*_as_released` variant was measured under its plain name.
     """
 
     claim_id: str
-    seed_claim: int
+    paper_claim: int
     text: str
     regime: str
     variants: tuple[str, ...]
@@ -47,15 +47,15 @@ class Claim:
         return "+".join(self.variants)
 
 
-def _rows(seed_claim: int, text: str, regime: str, benchmark: str, variants: list[str], tag: str) -> list[Claim]:
-    return [Claim(f"{tag}_{v}" if len(variants) > 1 else tag, seed_claim, text, regime, (v,), benchmark)
+def _rows(paper_claim: int, text: str, regime: str, benchmark: str, variants: list[str], tag: str) -> list[Claim]:
+    return [Claim(f"{tag}_{v}" if len(variants) > 1 else tag, paper_claim, text, regime, (v,), benchmark)
             for v in variants]
 
 
 def _as_released_rows(rows: list[Claim]) -> list[Claim]:
     """The same claims scored on what the released code evaluated for EMA-off variants: its target
     encoder, the never-updated init copy (`*_as_released` variants); the paper's numbers are these."""
-    return [Claim(f"{c.claim_id}_as_released", c.seed_claim, c.text + " As released: the exported encoder is "
+    return [Claim(f"{c.claim_id}_as_released", c.paper_claim, c.text + " As released: the exported encoder is "
                   "the EMA-off init copy.", c.regime, tuple(f"{v}_as_released" for v in c.variants), c.benchmark,
                   c.reference, paper_variants=c.variants) for c in rows]
 
@@ -129,7 +129,7 @@ SEED_CLAIMS = tuple(range(1, 18))
 def structural_claims(paper_embed_dim: int, profile: str) -> pd.DataFrame:
     """Claim 16 holds by construction of the paper profile's encoder width, not by an experiment."""
     ok = paper_embed_dim == 768
-    return pd.DataFrame([{"claim_id": "embedding_768", "seed_claim": 16,
+    return pd.DataFrame([{"claim_id": "embedding_768", "paper_claim": 16,
                           "text": "The encoder produces a fixed 768-dimensional embedding.",
                           "paper_value": 768, "reproduced": paper_embed_dim,
                           "verdict": "supported (paper profile config)" if ok else "contradicted", "profile": profile}])
@@ -221,9 +221,9 @@ def evaluate_claims(metrics: pd.DataFrame, paper: pd.DataFrame, profile: str,
     return pd.DataFrame(rows)
 
 
-def loss_count(claims: pd.DataFrame, seed_claim: int = 10, threshold: float = -5.0) -> dict:
+def loss_count(claims: pd.DataFrame, paper_claim: int = 10, threshold: float = -5.0) -> dict:
     """Claim 10's count: methods whose ImageNet-100 change is below -5 pp, in the paper and reproduced."""
-    rows = claims[claims.seed_claim == seed_claim]
+    rows = claims[claims.paper_claim == paper_claim]
     run = rows[rows.n_seeds > 0]
     return {"paper": f"{int((rows.paper_value_pp < threshold).sum())} of {len(rows)} (released table)",
             "paper_text": "10 of 14",

@@ -131,7 +131,7 @@ def _training_table(runs: dict[str, list[str]], seeds: list[int]) -> pd.DataFram
 def _claims_markdown(claims: pd.DataFrame, floors: pd.DataFrame, profile: str, seeds: list[int], count: dict,
                      structural: pd.DataFrame, departures: list[str] = ()) -> str:
     """claims.md; `departures` are ready markdown lines (recipe departures, then a blank line)."""
-    cols = ["seed_claim", "claim_id", "text", "variant", "benchmark", "paper_value_pp", "reproduced_mean_pp",
+    cols = ["paper_claim", "claim_id", "text", "variant", "benchmark", "paper_value_pp", "reproduced_mean_pp",
             "ci95_pp", "n_seeds", "verdict", "profile"]
     fcols = ["regime", "analogue", "benchmark", "pretrained_pp", "pretrained_ci95", "random_init_pp",
              "random_init_ci95", "pixels_pp", "pixels_ci95", "beats_random_init"]

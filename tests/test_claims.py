@@ -41,9 +41,9 @@ def test_evaluate_claims_pairs_by_seed():
     assert row.n_seeds == 3 and row.verdict == "supported" and row.paper_value_pp == pytest.approx(0.30)
 
 
-def test_registry_covers_every_seed_claim_with_the_papers_numbers(repo_root):
+def test_registry_covers_every_paper_claim_with_the_papers_numbers(repo_root):
     paper = C.paper_table(repo_root / "data" / "paper_results.csv")
-    covered = {c.seed_claim for c in C.CLAIMS} | {16}  # 16 is structural (structural_claims)
+    covered = {c.paper_claim for c in C.CLAIMS} | {16}  # 16 is structural (structural_claims)
     assert set(C.SEED_CLAIMS) <= covered
     value = {c.claim_id: C.paper_delta(paper, c) for c in C.CLAIMS}
     assert value["fwm_hw_ld_in100"] == pytest.approx(5.92)
@@ -68,11 +68,11 @@ def test_ema_off_claims_are_shown_both_ways(repo_root):
     paper = C.paper_table(repo_root / "data" / "paper_results.csv")
     variants = load_params(repo_root / "params.yaml").variants
     by_id = {c.claim_id: c for c in C.CLAIMS}
-    plain = [c for c in C.CLAIMS if c.seed_claim in (4, 5, 15) and not c.claim_id.endswith("_as_released")]
+    plain = [c for c in C.CLAIMS if c.paper_claim in (4, 5, 15) and not c.claim_id.endswith("_as_released")]
     assert len(plain) == 6 + 4 + 2
     for c in plain:
         twin = by_id[f"{c.claim_id}_as_released"]
-        assert twin.seed_claim == c.seed_claim and twin.benchmark == c.benchmark and twin.reference == c.reference
+        assert twin.paper_claim == c.paper_claim and twin.benchmark == c.benchmark and twin.reference == c.reference
         assert twin.variants == tuple(f"{v}_as_released" for v in c.variants)
         assert C.paper_delta(paper, twin) == pytest.approx(C.paper_delta(paper, c))
         assert not math.isnan(C.paper_delta(paper, twin))
