@@ -8,7 +8,6 @@ test that proves `dvc repro` works from a clean state.
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -55,10 +54,8 @@ def test_dvc_repro_smoke_end_to_end(workspace):
     assert "mixed - single (baseline)" in (ws / "reports/rq2.md").read_text()
     claims = (ws / "reports/claims.csv").read_text()
     assert claims.count("mgm_single_") == 3 and "smoke" in claims
-    # a second repro is a no-op, and fast
-    t0 = time.perf_counter()
+    # a second repro is a no-op
     out = _sh("dvc repro", ws).stdout
-    assert time.perf_counter() - t0 < 15
     assert "Running stage" not in out
     # `dvc metrics show` lists every run's probe accuracies
     metrics = _sh("dvc metrics show --json", ws).stdout
