@@ -465,8 +465,8 @@ def test_pretrain_notebook_reports_a_bad_checkpoint_in_one_line(tmp_path):
 
 
 def test_one_variant_per_regime_still_writes_every_declared_report(tmp_path, monkeypatch):
-    """run = mgm alone in single (no baseline to pair with) and baseline alone in mixed: no claim can be
-    evaluated and no loss curve exists here, yet every output the claims stage declares is written."""
+    """run = the baseline alone in each regime (no variant to compare with it): no claim can be evaluated and
+    no loss curve exists here, yet every output the claims stage declares is written."""
     import shutil
 
     from jepa import report
@@ -479,7 +479,7 @@ def test_one_variant_per_regime_still_writes_every_declared_report(tmp_path, mon
         shutil.copy2(REPO / "reports" / f"{rq}.csv", tmp_path / "reports")
     (tmp_path / "dvc.yaml").write_text("stages: {}\n")
     monkeypatch.chdir(tmp_path)
-    params = load_params(overrides={"run": {"single": ["mgm"], "mixed": ["baseline"], "seeds": [0]}})
+    params = load_params(overrides={"run": {"single": ["baseline"], "mixed": ["baseline"], "seeds": [0]}})
     report.build(params, "tiny")
     stage = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]["claims"]
     declared = [next(iter(o)) if isinstance(o, dict) else o for o in stage["outs"] + stage["metrics"]]
