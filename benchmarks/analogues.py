@@ -180,18 +180,19 @@ def _oracle(train, val) -> float:
     return float(clf.score(scale.transform(oracle_features(val.latents)), val.labels))
 
 
-def record_candidate(row: dict, steps: int = 1000) -> None:
+def record_candidate(row: dict) -> None:
     """Append a measured temporal candidate (benchmarks/temporal_candidates.py) to ceilings.csv and
     analogue_floors.csv under the fingerprint of its validation clips."""
     import temporal_candidates as tc
 
     data = fingerprint(tc.CANDIDATES[row["candidate"]](400, np.random.default_rng(2)))
     _append({"set": "temporal", "seed": 0, "data": data, "probe": "attentive", "val_acc": row["ceiling_val"],
-             "train_acc": row["ceiling_train"], "final_loss": row["ceiling_final_loss"], "n_train": 3000, "n_val": 400,
-             "steps": steps, "batch_size": 32, "lr": 1e-3, "profile": "tiny", "minutes": row["minutes"]})
+             "train_acc": row["ceiling_train"], "final_loss": row["ceiling_final_loss"], "n_train": row["n_train"],
+             "n_val": row["n_val"], "steps": row["steps"], "batch_size": ceiling.CeilingCfg.batch_size,
+             "lr": ceiling.CeilingCfg.lr, "profile": "tiny", "minutes": row["minutes"]})
     for floor in ("random_init", "pixels"):
         _append({"set": "temporal", "floor": floor, "seed": 0, "data": data, "acc": row[floor], "probe": "attentive",
-                 "n_train": 600, "n_val": 400}, FLOORS_OUT)
+                 "n_train": row["n_probe_train"], "n_val": row["n_val"]}, FLOORS_OUT)
 
 
 def _candidate_notes() -> dict[str, str]:
@@ -551,7 +552,7 @@ def main() -> None:
     elif args.cmd == "candidate":
         import temporal_candidates as tc
 
-        record_candidate(tc.measure(args.name, args.steps), args.steps)
+        record_candidate(tc.measure(args.name, args.steps))
     elif args.cmd == "noise":
         run_noise()
     elif args.cmd == "floors":

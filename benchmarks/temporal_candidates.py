@@ -112,6 +112,7 @@ def measure(name: str, steps: int = 1000, seed: int = 0) -> dict:
             "ceiling_final_loss": r["final_loss"],
             "random_init": floor(lambda v: evaluate.encoder_tokens(encoder, v)),
             "pixels": floor(lambda v: evaluate.pixel_tokens(v, m.tubelet, m.patch)),
+            "n_train": len(train), "n_val": len(val), "n_probe_train": len(probe_train), "steps": steps,
             "minutes": round((time.time() - t0) / 60, 1)}
 
 
