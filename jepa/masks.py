@@ -211,9 +211,27 @@ class MaskGenerator:
         self.mask, self.model, self.guidance, self.future = mask, model, guidance, future
         self.grid = model.grid
 
-    def __call__(self, x: torch.Tensor, gen: torch.Generator) -> list[MaskPair]:
-        b = x.shape[0]
+    def __call__(self, x: torch.Tensor, gen: torch.Generator, rank: int = 0, world_size: int = 1) -> list[MaskPair]:
+        """Masks for this rank's slice `x` of the global batch.
+
+        Under DDP every rank draws the masks of the whole global batch from the same generator (the
+        motion maps of guided variants are all-gathered first) and keeps its own rows, so a run's masks,
+        and with them its loss curve, do not depend on how many processes share the batch.
+        """
         motion = motion_map(x.float().cpu(), self.model.tubelet, self.model.patch) if self.guidance else None
+        if world_size == 1:
+            return self._draw(x.shape[0], motion, gen)
+        if motion is not None:
+            import torch.distributed as dist
+
+            parts = [torch.empty_like(motion) for _ in range(world_size)]
+            dist.all_gather(parts, motion)
+            motion = torch.cat(parts)
+        b = x.shape[0]
+        rows = slice(rank * b, (rank + 1) * b)
+        return [MaskPair(p.ctx[rows], p.tgt[rows]) for p in self._draw(b * world_size, motion, gen)]
+
+    def _draw(self, b: int, motion: torch.Tensor | None, gen: torch.Generator) -> list[MaskPair]:
         g = self.guidance
         if self.future and self.future != "halves":
             return future_blocks(b, self.grid, gen, motion, g)

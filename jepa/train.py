@@ -169,8 +169,9 @@ def _param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
-def _mask_generator_for(step: int, seed: int, rank: int) -> torch.Generator:
-    return torch.Generator().manual_seed(hash((seed, step, rank, 104729)) % (2 ** 63))
+def _mask_generator_for(step: int, seed: int) -> torch.Generator:
+    """One generator per (seed, step), the same on every rank: ranks draw the global batch's masks."""
+    return torch.Generator().manual_seed(hash((seed, step, 0, 104729)) % (2 ** 63))
 
 
 def _dist_info() -> tuple[int, int]:
@@ -262,7 +263,7 @@ def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = 
     for step in bar:
         x, is_image = next(stream)
         x, is_image = x.to(device, non_blocking=True), is_image.to(device)
-        pairs = masks(x, _mask_generator_for(step, cfg.seed, rank))
+        pairs = masks(x, _mask_generator_for(step, cfg.seed), rank, world)
         pairs = [MaskPair(p.ctx.to(device), p.tgt.to(device)) for p in pairs]
         for g in opt.param_groups:
             g["lr"] = lr_at(step, cfg)
@@ -279,7 +280,11 @@ def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = 
             _ema_update(target_encoder, model.encoder, ema_at(step, cfg))
         done = step + 1
         if done % t_cfg.log_every == 0 or done == t_cfg.steps:  # rows do not depend on where a run stopped
-            values = torch.stack([loss.detach().float(), *(v.detach().float() for v in terms.values())]).tolist()
+            values = torch.stack([loss.detach().float(), *(v.detach().float() for v in terms.values())])
+            if world > 1:  # the logged values are those of the global batch, as in a single-process run
+                dist.all_reduce(values)
+                values = values / world
+            values = values.tolist()
             row = {"step": done, "loss": values[0], "lr": lr_at(step, cfg),
                    **{f"loss_{k}": v for k, v in zip(terms, values[1:])},
                    "target_std": _target_std(target_encoder if model.ema else model.encoder, x)}

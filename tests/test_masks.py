@@ -87,6 +87,20 @@ def test_block_count_and_coverage(k):
     assert sum(c == k for c in comps) >= 10                            # usually disjoint on this grid
 
 
+def test_each_rank_gets_its_rows_of_the_global_batch_masks():
+    """Under DDP a rank holds a slice of the batch; its masks are that slice of the global batch's masks."""
+    model = ModelCfg(img_size=64, frames=8, patch=8, tubelet=2, embed_dim=24, depth=1, heads=2, pred_dim=24,
+                     pred_depth=1, pred_heads=2)
+    mask = MaskCfg(kind="multiblock", blocks=[BlockSpec(num_blocks=8, spatial_scale=(0.15, 0.15)),
+                                              BlockSpec(num_blocks=2, spatial_scale=(0.7, 0.7))])
+    x = torch.randn(6, 3, 8, 64, 64)
+    whole = MaskGenerator(mask, model)(x, torch.Generator().manual_seed(3))
+    for rank in range(3):
+        part = MaskGenerator(mask, model)(x[2 * rank:2 * rank + 2], torch.Generator().manual_seed(3), rank, 3)
+        for w, p in zip(whole, part, strict=True):
+            assert torch.equal(p.ctx, w.ctx[2 * rank:2 * rank + 2]) and torch.equal(p.tgt, w.tgt[2 * rank:2 * rank + 2])
+
+
 def test_two_generators_give_two_pairs_and_equal_counts_across_the_batch():
     model = ModelCfg(img_size=64, frames=8, patch=8, tubelet=2, embed_dim=24, depth=1, heads=2, pred_dim=24,
                      pred_depth=1, pred_heads=2)

@@ -138,10 +138,8 @@ def test_error_in_a_variant_does_not_make_dvc_repro_data_delete_the_eval_data(tm
 
 @pytest.mark.slow
 def test_torchrun_ddp_matches_single_process_loss_curve(tmp_path):
-    """2 gloo processes x half batch vs 1 process x full batch: same data, so curves agree.
-
-    Masks are drawn per rank, so the curves are not bit-identical: tolerance 0.03 (loss ~0.8).
-    """
+    """2 gloo processes x half batch vs 1 process x full batch: same data and, drawn for the global
+    batch, the same masks, so the curves agree to float round-off (gradient all-reduce order)."""
     train = dict(steps=12, batch_size=8, log_every=2, threads=1)
     single = _project(tmp_path, "single", **train)
     cmd, env = _cli(single)
@@ -154,7 +152,7 @@ def test_torchrun_ddp_matches_single_process_loss_curve(tmp_path):
     curves = [pd.read_csv(r / "live" / "plots" / "metrics" / "train" / "loss.tsv", sep="\t") for r in (single, ddp)]
     assert list(curves[0].step) == list(curves[1].step) == list(range(2, 13, 2))
     diff = (curves[0].loss - curves[1].loss).abs()
-    assert diff.max() < 0.03, diff.tolist()
+    assert diff.max() < 1e-3, diff.tolist()
     # it trains: the prediction term falls (the total also carries the context loss, ramped in over the second half)
     jepa = pd.read_csv(ddp / "live" / "plots" / "metrics" / "train" / "loss_jepa.tsv", sep="\t")
     assert jepa.loss_jepa.iloc[-1] < jepa.loss_jepa.iloc[0]
