@@ -259,7 +259,7 @@ def build_report() -> None:
             row = {"analogue": kind, "benchmark": BENCHMARK[kind], "generator": "committed" if data == current else "previous",
                    "probe": "5-way 5-shot prototype (mean-pooled)", "chance_pp": 20.0}
             if data == current:
-                pix, rnd = runs.loc[("floor", "raw pixels")], runs.loc[("floor", "random init")]
+                pix, rnd = runs.loc[(rq.NOT_PRETRAINED, rq.RAW_PIXELS)], runs.loc[(rq.NOT_PRETRAINED, rq.RANDOM_INIT)]
                 row |= {"pixels_pp": pix.acc_pp, "pixels_ci95": pix.ci95_episodes_pp, "random_init_pp": rnd.acc_pp,
                         "random_init_ci95": rnd.ci95_seeds_pp, "floor_seeds": int(rnd.n_seeds),
                         "floors_from": f"reports/{question}_runs.csv"}

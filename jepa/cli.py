@@ -1,8 +1,8 @@
 """Command line: `python -m jepa.cli pretrain ...` (also the entry point for torchrun / DDP),
 `python -m jepa.cli sweep-args` (the `-S` overrides that make `run` list every variant: the full sweep) and
 `python -m jepa.cli metrics pretrain|probe|floors [--md]` (one stage kind's metrics, screen-wide) and
-`python -m jepa.cli fewshot --regime mixed --variant ltc --seed 0` (one encoder's few-shot scores, reports/fewshot/;
-`--regime floor --variant random_init --seed 0` or `--regime floor --variant pixels` for the floors)."""
+`python -m jepa.cli fewshot --regime mixed --variant ltc --seed 0` (one encoder's few-shot scores, reports/fewshot/)
+and `python -m jepa.cli fewshot-floor --floor random_init --seed 0` or `--floor pixels` (the floors' scores)."""
 
 from __future__ import annotations
 
@@ -29,13 +29,17 @@ def main(argv: list[str] | None = None) -> int:
     mt = sub.add_parser("metrics", help="one stage kind's metrics as a screen-wide table (accuracies in %%)")
     mt.add_argument("kind", choices=["pretrain", "probe", "floors"])
     mt.add_argument("--md", action="store_true", help="markdown instead of plain text")
-    fs = sub.add_parser("fewshot", help="score one frozen encoder (or floor) on every few-shot set's saved episodes")
-    fs.add_argument("--regime", required=True, choices=["single", "mixed", "floor"])
-    fs.add_argument("--variant", required=True, help="a variant; with --regime floor: random_init | pixels")
-    fs.add_argument("--seed", type=int, default=None, help="run seed (none for the pixel floor)")
+    fs = sub.add_parser("fewshot", help="score one pretrained encoder on every few-shot set's saved episodes")
+    fs.add_argument("--regime", required=True, choices=["single", "mixed"])
+    fs.add_argument("--variant", required=True)
+    fs.add_argument("--seed", type=int, required=True)
     fs.add_argument("--profile", default=None, help="profile name (default: params.yaml's `profile`)")
+    ff = sub.add_parser("fewshot-floor", help="score a floor (random init at a seed, or raw pixels) the same way")
+    ff.add_argument("--floor", required=True, choices=["random_init", "pixels"])
+    ff.add_argument("--seed", type=int, default=None, help="initialisation seed (random_init only)")
+    ff.add_argument("--profile", default=None, help="profile name (default: params.yaml's `profile`)")
     args = parser.parse_args(argv)
-    if args.command == "fewshot":
+    if args.command in ("fewshot", "fewshot-floor"):
         return fewshot_command(args)
     if args.command == "sweep-args":
         print(" ".join(sweep_args()))
@@ -85,20 +89,23 @@ def sweep_args(params=None) -> list[str]:
 def fewshot_command(args) -> int:
     from jepa.config import profile_cfg
     from jepa.evaluate import EncoderFileError
-    from jepa.rq import score_run
+    from jepa.rq import score_floor, score_run
 
-    pixels = args.regime == "floor" and args.variant == "pixels"
+    floor = getattr(args, "floor", None)
     try:
-        if args.regime == "floor" and args.variant not in ("random_init", "pixels"):
-            raise ConfigError(f"--variant {args.variant}: with --regime floor, expected random_init or pixels")
-        if (args.seed is None) != pixels:
-            raise ConfigError("--seed: expected one for a run or the random_init floor, none for the pixel floor")
+        if floor is not None and (args.seed is None) != (floor == "pixels"):
+            raise ConfigError("--seed: expected one for the random_init floor and none for the pixel floor")
         name, prof = profile_cfg(args.profile)
-        path = score_run(name, prof, args.regime, args.variant, args.seed)
+        if floor is None:
+            path = score_run(name, prof, args.regime, args.variant, args.seed)
+            what = f"{args.regime}/{args.variant} seed {args.seed}"
+        else:
+            path = score_floor(name, prof, floor, args.seed)
+            what = f"the {floor} floor" + ("" if args.seed is None else f" seed {args.seed}")
     except (ConfigError, EncoderFileError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(f"{path}: few-shot scores of {args.regime}/{args.variant}" + ("" if pixels else f" seed {args.seed}"))
+    print(f"{path}: few-shot scores of {what}")
     return 0
 
 

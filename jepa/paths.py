@@ -142,14 +142,15 @@ def fewshot_episodes(kind: str, n_way: int, k_shot: int, q_query: int, n_episode
     return generated_dir() / "fewshot" / name
 
 
-def fewshot_scores(regime: str, variant: str | None = None, seed: int | None = None) -> Path:
-    """One encoder's per-episode few-shot accuracies on every few-shot set (git-tracked, read by the rq stages).
-
-    regime "floor": variant "random_init" (per seed) or "pixels" (no seed)."""
-    if regime == "floor":
-        name = f"random_init-s{seed}.json" if variant == "random_init" else f"{variant}.json"
-        return reports_dir() / "fewshot" / "floors" / name
+def fewshot_scores(regime: str, variant: str, seed: int) -> Path:
+    """One pretrained encoder's per-episode few-shot accuracies on every few-shot set (git-tracked, read by
+    the rq stages)."""
     return reports_dir() / "fewshot" / regime / f"{variant}-s{seed}.json"
+
+
+def fewshot_floor_scores(floor: str, seed: int | None = None) -> Path:
+    """The same for a floor: "random_init" (one per seed) or "pixels" (seed-free)."""
+    return reports_dir() / "fewshot" / "floors" / (f"{floor}-s{seed}.json" if floor == "random_init" else f"{floor}.json")
 
 
 def calibration_dir() -> Path:

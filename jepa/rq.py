@@ -39,8 +39,11 @@ SHOTS = (1, 5)
 N_WAY, Q_QUERY = 5, 5
 N_EPISODES = 1000
 # Floors scored on the same episodes: a contrast between encoders that all sit at their random-init
-# floor (or at chance) compares noise, so its answer says so instead of reading the sign.
-FLOOR_REGIME, RANDOM_INIT, RAW_PIXELS = "floor", "random init", "raw pixels"
+# floor (or at chance) compares noise, so its answer says so instead of reading the sign. A floor has no
+# pretraining: its rows carry regime NOT_PRETRAINED.
+FLOORS = {"random_init": "random init", "pixels": "raw pixels"}  # floor -> its label in the tables
+RANDOM_INIT, RAW_PIXELS = FLOORS["random_init"], FLOORS["pixels"]
+NOT_PRETRAINED = "not pretrained"
 
 
 @dataclass(frozen=True)
@@ -149,28 +152,37 @@ def score_encoder(features, profile: ProfileCfg, n_episodes: int = N_EPISODES) -
     return out
 
 
-def score_run(profile_name: str, profile: ProfileCfg, regime: str, variant: str, seed: int | None = None,
+def score_run(profile_name: str, profile: ProfileCfg, regime: str, variant: str, seed: int,
               n_episodes: int = N_EPISODES) -> Path:
-    """Score one encoder and write reports/fewshot/... : a pretrained run (regime single | mixed), or a floor
-    (regime "floor": variant "random_init" at `seed`, or "pixels")."""
+    """Score one pretrained encoder (regime single | mixed) and write reports/fewshot/REGIME/VARIANT-sSEED.json."""
+    if regime not in ("single", "mixed"):
+        raise ValueError(f"expected regime single | mixed, got {regime!r}")
+    encoder = load_encoder(paths.run_dir(regime, variant, seed) / "encoder.pt")
+    record = {"profile": profile_name, "regime": regime, "variant": variant, "seed": seed,
+              "sets": score_encoder(lambda videos: encoder_tokens(encoder, videos).mean(dim=1), profile, n_episodes)}
+    return _write_scores(paths.fewshot_scores(regime, variant, seed), record)
+
+
+def score_floor(profile_name: str, profile: ProfileCfg, floor: str, seed: int | None = None,
+                n_episodes: int = N_EPISODES) -> Path:
+    """Score a floor and write reports/fewshot/floors/: "random_init" (the architecture at `seed`'s
+    initialisation) or "pixels" (mean-pooled raw patches, seed-free)."""
     m = profile.model
-    if regime == FLOOR_REGIME and variant == "pixels":
+    if floor == "pixels":
         def features(videos):
             return pixel_tokens(videos, m.tubelet, m.patch).mean(dim=1)
-    else:
-        if regime == FLOOR_REGIME and variant == "random_init":
-            encoder = random_encoder(m, seed)
-        elif regime in ("single", "mixed"):
-            encoder = load_encoder(paths.run_dir(regime, variant, seed) / "encoder.pt")
-        else:
-            raise ValueError(f"expected regime single | mixed, or floor with variant random_init | pixels; "
-                             f"got {regime}/{variant}")
+    elif floor == "random_init":
+        encoder = random_encoder(m, seed)
 
         def features(videos):
             return encoder_tokens(encoder, videos).mean(dim=1)
-    record = {"profile": profile_name, "regime": regime, "variant": variant, "seed": seed,
-              "sets": score_encoder(features, profile, n_episodes)}
-    path = paths.fewshot_scores(regime, variant, seed)
+    else:
+        raise ValueError(f"expected floor {' | '.join(FLOORS)}, got {floor!r}")
+    record = {"profile": profile_name, "floor": floor, "seed": seed, "sets": score_encoder(features, profile, n_episodes)}
+    return _write_scores(paths.fewshot_floor_scores(floor, seed), record)
+
+
+def _write_scores(path: Path, record: dict) -> Path:
     # one line per accuracy list: about 25 kB per encoder, and a diff shows which set changed
     text = re.sub(r"\[\s*([-0-9.e,\s]+?)\s*\]", lambda g: "[" + " ".join(g[1].split()) + "]",
                   json.dumps(record, indent=1, sort_keys=True))
@@ -194,8 +206,7 @@ def score(question: Question, params: Params, profile: ProfileCfg) -> pd.DataFra
     available = {"single": params.run.single, "mixed": params.run.mixed}
     rows, seen = [], {}
 
-    def add(regime: str, variant: str, seed, label: str, row_seed: int, fix: str) -> None:
-        path = paths.fewshot_scores(regime, variant, seed)
+    def add(path: Path, regime: str, label: str, row_seed: int, fix: str) -> None:
         scores = _read_scores(path, kind, fix)
         for k, fp in scores["episodes"].items():
             first = seen.setdefault(k, (fp, path))
@@ -211,11 +222,14 @@ def score(question: Question, params: Params, profile: ProfileCfg) -> pd.DataFra
         if variant not in available[regime]:
             continue
         for seed in params.run.seeds:
-            add(regime, variant, seed, variant, seed, f"run `dvc repro fewshot_{regime}@{variant}-{seed}`")
+            add(paths.fewshot_scores(regime, variant, seed), regime, variant, seed,
+                f"run `dvc repro fewshot_{regime}@{variant}-{seed}`")
     if rows:  # floors: the same architecture at each seed's initialisation, and raw pixels (seed-free)
         for seed in params.run.seeds:
-            add(FLOOR_REGIME, "random_init", seed, RANDOM_INIT, seed, f"run `dvc repro fewshot_floors@{seed}`")
-        add(FLOOR_REGIME, "pixels", None, RAW_PIXELS, params.run.seeds[0], "run `dvc repro fewshot_pixels`")
+            add(paths.fewshot_floor_scores("random_init", seed), NOT_PRETRAINED, RANDOM_INIT, seed,
+                f"run `dvc repro fewshot_floors@{seed}`")
+        add(paths.fewshot_floor_scores("pixels"), NOT_PRETRAINED, RAW_PIXELS, params.run.seeds[0],
+            "run `dvc repro fewshot_pixels`")
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
         columns=["regime", "variant", "seed", "shots", "episode", "acc"])
 
@@ -262,8 +276,8 @@ def _beats_floors(runs: pd.DataFrame, row) -> bool | float:
 
     Both: seed CIs are narrow because every encoder meets the same episodes, so an encoder can sit a
     fraction of a point above a floor that itself fell below chance and still be guessing."""
-    floor = runs[(runs.regime == FLOOR_REGIME) & (runs.variant == RANDOM_INIT) & (runs.shots == row.shots)]
-    if row.regime == FLOOR_REGIME or floor.empty:
+    floor = runs[(runs.regime == NOT_PRETRAINED) & (runs.variant == RANDOM_INIT) & (runs.shots == row.shots)]
+    if row.regime == NOT_PRETRAINED or floor.empty:
         return np.nan
     above_chance = row.acc_pp - row.ci95_episodes_pp > 100 / N_WAY
     return bool(above_chance and ci_separated(row.acc_pp, row.ci95_seeds_pp, floor.acc_pp.iloc[0],
@@ -296,8 +310,8 @@ def floor_reading(runs: pd.DataFrame) -> str:
         return ""
     lines = []
     for k, g in runs.groupby("shots"):
-        floors = g[g.regime == FLOOR_REGIME].set_index("variant").acc_pp
-        encoders = g[g.regime != FLOOR_REGIME]
+        floors = g[g.regime == NOT_PRETRAINED].set_index("variant").acc_pp
+        encoders = g[g.regime != NOT_PRETRAINED]
         cleared = encoders[encoders.beats_floors == True]  # noqa: E712 (object column: True / False / NaN)
         span = f"{encoders.acc_pp.min():.1f}-{encoders.acc_pp.max():.1f} %" if len(encoders) else "n/a"
         lines.append(f"- {k}-shot: pretrained encoders {span}; random-init floor {floors.get(RANDOM_INIT, np.nan):.1f} %, "

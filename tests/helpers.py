@@ -53,17 +53,26 @@ def copy_repository(dest, edit_params=None):
     return dest
 
 
-def run_shell(cmd, cwd):
-    """Run `cmd` in `cwd` with this interpreter's environment on PATH (dvc, papermill) and a throw-away git
-    identity; a failure raises with the tail of both streams."""
-    import subprocess
+def shell_env(cwd) -> dict:
+    """A clean environment for commands run in a throw-away workspace: this interpreter's bin first on PATH
+    (dvc, papermill), a git identity, and the caller's OMP_NUM_THREADS (one per test worker)."""
+    import os
     import sys
     from pathlib import Path
 
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "DVC_NO_ANALYTICS": "1", "HOME": str(cwd),
            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t",
            "PYTHONUNBUFFERED": "1"}
-    out = subprocess.run(cmd, cwd=cwd, shell=True, capture_output=True, text=True, env=env)
-    if out.returncode:
+    if "OMP_NUM_THREADS" in os.environ:
+        env["OMP_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"]
+    return env
+
+
+def run_shell(cmd, cwd, check: bool = True):
+    """Run `cmd` in `cwd` with `shell_env`; a failure raises (unless check is False) with the tail of both streams."""
+    import subprocess
+
+    out = subprocess.run(cmd, cwd=cwd, shell=True, capture_output=True, text=True, env=shell_env(cwd))
+    if check and out.returncode:
         raise AssertionError(f"{cmd} failed ({out.returncode}):\n{out.stdout[-4000:]}\n{out.stderr[-4000:]}")
     return out

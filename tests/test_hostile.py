@@ -560,3 +560,21 @@ def test_pretrain_out_that_is_a_file_is_one_line(tmp_path):
                           "--profile", "smoke", "--out", str(mine)], cwd=REPO, env=env, capture_output=True, text=True)
     assert out.returncode == 2 and f"--out {mine}: exists and is not a folder" in out.stderr
     assert "Traceback" not in out.stderr and mine.read_text() == "keep"
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["fewshot-floor", "--floor", "pixels", "--seed", "0"], "--seed: expected one for the random_init floor and none for the pixel floor"),
+    (["fewshot-floor", "--floor", "random_init"], "--seed: expected one for the random_init floor and none for the pixel floor"),
+    (["fewshot", "--regime", "mixed", "--variant", "baseline", "--seed", "7", "--profile", "smoke"],
+     "runs/mixed/baseline/s7/encoder.pt"),
+])
+def test_fewshot_cli_mistakes_are_one_line_exit_2(tmp_path, capsys, monkeypatch, args, expected):
+    from jepa.cli import main
+
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
+    (tmp_path / "params.yaml").write_text((REPO / "params.yaml").read_text())
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and expected in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "reports").exists()  # nothing written

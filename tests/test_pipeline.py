@@ -6,28 +6,15 @@ test that proves `dvc repro` works from a clean state.
 """
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
-from helpers import copy_repository
+from helpers import copy_repository, run_shell as _sh
 
 REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-
-
-def _sh(cmd, cwd, check=True):
-    env = {"PATH": f"{BIN}:/usr/bin:/bin", "DVC_NO_ANALYTICS": "1", "HOME": str(cwd), "GIT_AUTHOR_NAME": "t",
-           "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t",
-           "PYTHONUNBUFFERED": "1"}
-    out = subprocess.run(cmd, cwd=cwd, shell=True, capture_output=True, text=True, env=env)
-    if check and out.returncode:
-        raise AssertionError(f"{cmd} failed ({out.returncode}):\n{out.stdout[-4000:]}\n{out.stderr[-4000:]}")
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -62,20 +49,6 @@ def test_dvc_repro_smoke_end_to_end(workspace):
     assert "single-mgm-s0.json" in metrics and "synthetic_motion" in metrics
 
 
-@pytest.mark.slow
-def test_changing_one_coefficient_reruns_only_that_variant(workspace):
-    ws = workspace
-    params = yaml.safe_load((ws / "params.yaml").read_text())
-    params["variants"]["mgm"]["guidance"]["strength"] = 3.0
-    (ws / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    out = _sh("dvc repro", ws).stdout
-    stages = set(re.findall(r"Running stage '([^']+)'", out))
-    # Report stages downstream may rerun too: claims when the mgm probe metrics changed, and rq@rq2,
-    # which reads every single-regime encoder's few-shot scores. No other variant, regime or seed is touched.
-    assert stages - {"claims", "rq@rq2"} == {"pretrain_single@mgm-0", "probe_single@mgm-0",
-                                              "fewshot_single@mgm-0"}, stages
-
-
 def test_paper_profile_without_data_fails_fast_naming_what_is_missing(tmp_path):
     from jepa.data import eval_data
     from jepa.config import load_params
@@ -93,13 +66,17 @@ def test_paper_profile_without_data_fails_fast_naming_what_is_missing(tmp_path):
 
 @pytest.mark.slow
 def test_queued_experiment_for_one_variant(workspace):
-    """`dvc exp run --queue -S ...` runs a single-variant change in an isolated copy and `exp show` lists it."""
+    """`dvc exp run --queue -S ...` runs a one-coefficient change in an isolated copy, rerunning only that
+    variant's stages, and `exp show` lists it."""
     ws = workspace
     _sh("git add -A && git commit -qm 'after repro'", ws)
     _sh("dvc exp run --queue -S variants.mgm.guidance.strength=2.5 -n mgm-s25", ws)
     out = _sh("dvc exp run --run-all", ws)
-    assert "Running stage 'pretrain_single@mgm-0'" in out.stdout + out.stderr
-    assert "Running stage 'pretrain_single@baseline-0'" not in out.stdout + out.stderr
+    stages = set(re.findall(r"Running stage '([^']+)'", out.stdout + out.stderr))
+    # Report stages downstream may rerun too: claims when the mgm probe metrics changed, and rq@rq2,
+    # which reads every single-regime encoder's few-shot scores. No other variant, regime or seed is touched.
+    assert stages - {"claims", "rq@rq2"} == {"pretrain_single@mgm-0", "probe_single@mgm-0",
+                                              "fewshot_single@mgm-0"}, stages
     table = _sh("dvc exp show --csv", ws).stdout
     assert "mgm-s25" in table and "2.5" in table
 

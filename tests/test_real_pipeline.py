@@ -101,7 +101,7 @@ def test_probes_floors_fewshot_and_report(workspace):
     for key in ("kinetics100_test", "epic100_unseen_verbs"):
         cache = _read(ws / f"data/generated/frame_cache/{key}-f4-s32-uniform-k20-seed0/manifest.json")
         assert (cache["total"], cache["cached"], cache["bad"]) == (51, 50, 1), key
-    for rq, regimes in (("rq1", {"mixed", "floor"}), ("rq2", {"single", "mixed", "floor"})):
+    for rq, regimes in (("rq1", {"mixed", "not pretrained"}), ("rq2", {"single", "mixed", "not pretrained"})):
         runs = pd.read_csv(ws / f"reports/{rq}_runs.csv")
         assert set(runs.regime) == regimes and set(runs.shots) == {1, 5} and (runs.n_episodes == 1000).all()
     rq2 = pd.read_csv(ws / "reports/rq2.csv").set_index(["contrast", "shots"])

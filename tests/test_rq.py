@@ -11,7 +11,7 @@ def _per_episode(effect: float, seeds=(0, 1, 2), n=200, floors: bool = False):
     encoders = [("mixed", "baseline", 0.0), ("mixed", "ltc", effect), ("mixed", "infonce", effect),
                 ("mixed", "ac", 0.0), ("mixed", "pixel_recon", 0.0)]
     if floors:  # the floors score like the baseline: only ltc / infonce can clear them
-        encoders += [(rq.FLOOR_REGIME, rq.RANDOM_INIT, 0.0)]
+        encoders += [(rq.NOT_PRETRAINED, rq.RANDOM_INIT, 0.0)]
     for seed in seeds:
         base = rng.uniform(0.3, 0.5, n)
         for regime, variant, shift in encoders:
@@ -52,10 +52,10 @@ def test_an_encoder_above_a_floor_that_sits_below_chance_is_still_guessing():
     data = _per_episode(0.0, floors=True)
     episode = np.random.default_rng(1).uniform(0.0, 0.4, data.episode.max() + 1)  # episode-to-episode spread
     episode += 0.19 - episode.mean()
-    floor = data.regime == rq.FLOOR_REGIME
+    floor = data.regime == rq.NOT_PRETRAINED
     data["acc"] = episode[data.episode] + np.where(floor, 0.0, 0.01 + 0.002 * data.seed)  # encoders 20.0-20.4 %
     runs, contrasts = rq.summarize(rq.QUESTIONS["rq1"], data)
-    encoders = runs[runs.regime != rq.FLOOR_REGIME]
+    encoders = runs[runs.regime != rq.NOT_PRETRAINED]
     assert (encoders.acc_pp - encoders.ci95_seeds_pp > 19.0).all()  # above the floor ...
     assert not encoders.beats_floors.any()                            # ... but not above chance
     assert contrasts.answer.str.startswith("undetermined").all()
@@ -91,8 +91,8 @@ def test_rq_reads_per_encoder_scores_and_refuses_other_episodes(tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     name, prof = profile_cfg("smoke")
     params = load_params(overrides={"run": {"single": ["baseline"], "mixed": ["baseline"], "seeds": [0]}})
-    floor = rq.score_run(name, prof, rq.FLOOR_REGIME, "random_init", 0, n_episodes=40)
-    rq.score_run(name, prof, rq.FLOOR_REGIME, "pixels", n_episodes=40)
+    floor = rq.score_floor(name, prof, "random_init", 0, n_episodes=40)
+    rq.score_floor(name, prof, "pixels", n_episodes=40)
     record = json.loads(floor.read_text())
     assert sorted(record["sets"]) == ["epic_like", "kinetics_like"]
     assert [len(record["sets"]["epic_like"]["acc"][k]) for k in ("1", "5")] == [40, 40]
@@ -103,7 +103,7 @@ def test_rq_reads_per_encoder_scores_and_refuses_other_episodes(tmp_path, monkey
     run.write_text(floor.read_text())
     per_episode = rq.score(rq.QUESTIONS["rq1"], params, prof)
     assert set(zip(per_episode.regime, per_episode.variant)) == {
-        ("mixed", "baseline"), (rq.FLOOR_REGIME, rq.RANDOM_INIT), (rq.FLOOR_REGIME, rq.RAW_PIXELS)}
+        ("mixed", "baseline"), (rq.NOT_PRETRAINED, rq.RANDOM_INIT), (rq.NOT_PRETRAINED, rq.RAW_PIXELS)}
     base = per_episode[(per_episode.variant == "baseline") & (per_episode.shots == 5)].acc.to_numpy()
     assert list(base) == record["sets"]["epic_like"]["acc"]["5"]
     # scores drawn on other episodes are refused, naming the file
