@@ -13,3 +13,9 @@ os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 @pytest.fixture
 def repo_root() -> Path:
     return REPO
+
+
+def pytest_collection_modifyitems(config, items):
+    """Slow end-to-end tests first (file order kept): under pytest-xdist each worker starts on one of the
+    long pipelines and the short tests fill the gaps, instead of a long pipeline starting last."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -15,6 +15,11 @@ import yaml
 from helpers import copy_repository, run_shell as _sh
 
 REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.xdist_group("smoke-pipeline")  # one worker builds the shared workspace
+
+
+def _stages(out) -> set[str]:
+    return set(re.findall(r"Running stage '([^']+)'", out.stdout + out.stderr))
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +54,52 @@ def test_dvc_repro_smoke_end_to_end(workspace):
     assert "single-mgm-s0.json" in metrics and "synthetic_motion" in metrics
 
 
+@pytest.mark.slow
+def test_a_clone_adds_one_variant_without_retraining_the_others(workspace, tmp_path):
+    """Adding one variant in a fresh clone trains and scores only that variant.
+
+    A clone holds the small per-run results (metrics, few-shot scores, executed notebooks, data manifests)
+    but no checkpoints, clip banks, evaluation sets or DVC cache. `dvc repro --allow-missing` must then run
+    the new variant's own stages and the report stages, and leave every other run alone: the rq stages read
+    the committed few-shot scores instead of loading encoders, the probes regenerate the evaluation sets,
+    pretraining renders its clips without a bank.
+    """
+    first = workspace
+    _sh("git add -A && git commit -qm results", first)
+    tracked = set(_sh("git ls-files", first).stdout.split())
+    for f in ("reports/fewshot/mixed/baseline-s0.json", "reports/fewshot/floors/random_init-s0.json",
+              "reports/fewshot/floors/pixels.json", "reports/runs/probe-mixed-baseline-s0.ipynb",
+              "reports/runs/pretrain-single-mgm-s0.ipynb", "data/manifests/eval.json",
+              "data/manifests/clips-mixed-s0.json"):
+        assert f in tracked, f
+    assert not [f for f in tracked if f.startswith(("runs/", "data/generated/", ".dvc/cache"))]
+
+    _sh(f"git clone -q {first} second", tmp_path)
+    ws = tmp_path / "second"
+    assert not (ws / "runs").exists() and not (ws / "data/generated").exists() and not (ws / ".dvc/cache").exists()
+    # the report's links to executed notebooks resolve in the clone: one pretraining and one probe notebook
+    # per run (3 runs), one per floor (2) and the two few-shot notebooks
+    links = re.findall(r"\]\((runs/[^)]+\.ipynb)\)", (ws / "reports/REPORT.md").read_text())
+    assert len(set(links)) == 10 and all((ws / "reports" / link).exists() for link in links), links
+    params = yaml.safe_load((ws / "params.yaml").read_text())
+    params["run"]["mixed"].append("ltc")
+    (ws / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    out = _sh("dvc repro --allow-missing", ws)
+    assert _stages(out) == {"pretrain_mixed@ltc-0", "probe_mixed@ltc-0", "fewshot_mixed@ltc-0",
+                            "rq@rq1", "rq@rq2", "claims"}, out.stdout[-3000:]
+    assert not (ws / "runs/mixed/baseline").exists()  # no other encoder was trained or loaded
+    # rq1 now scores ltc; the baseline's and the floors' rows are the first clone's, read from git
+    before = pd.read_csv(first / "reports/rq1_runs.csv").set_index(["regime", "variant", "shots"])
+    after = pd.read_csv(ws / "reports/rq1_runs.csv").set_index(["regime", "variant", "shots"])
+    assert set(after.index) - set(before.index) == {("mixed", "ltc", 1), ("mixed", "ltc", 5)}
+    pd.testing.assert_frame_equal(after.loc[before.index], before)
+    assert "not run: mixed/ltc" in (first / "reports/rq1.md").read_text()
+    assert "mixed/ltc" not in (ws / "reports/rq1.md").read_text()
+    # the regenerated evaluation sets are the recorded ones, so nothing else is left to run
+    assert (ws / "data/generated/eval/motion_train.npz").exists()
+    assert _stages(_sh("dvc repro --allow-missing", ws)) == set()
+
+
 def test_paper_profile_without_data_fails_fast_naming_what_is_missing(tmp_path):
     from jepa.data import eval_data
     from jepa.config import load_params
@@ -69,13 +120,14 @@ def test_queued_experiment_for_one_variant(workspace):
     """`dvc exp run --queue -S ...` runs a one-coefficient change in an isolated copy, rerunning only that
     variant's stages, and `exp show` lists it."""
     ws = workspace
-    _sh("git add -A && git commit -qm 'after repro'", ws)
+    _sh("git add -A && (git diff --cached --quiet || git commit -qm 'after repro')", ws)
     _sh("dvc exp run --queue -S variants.mgm.guidance.strength=2.5 -n mgm-s25", ws)
     out = _sh("dvc exp run --run-all", ws)
-    stages = set(re.findall(r"Running stage '([^']+)'", out.stdout + out.stderr))
+    stages = _stages(out)
     # Report stages downstream may rerun too: claims when the mgm probe metrics changed, and rq@rq2,
-    # which reads every single-regime encoder's few-shot scores. No other variant, regime or seed is touched.
-    assert stages - {"claims", "rq@rq2"} == {"pretrain_single@mgm-0", "probe_single@mgm-0",
+    # which reads every single-regime encoder's few-shot scores; the experiment's isolated copy renders its
+    # clip banks again (they are neither cached nor in git). No other variant, regime or seed is touched.
+    assert {s for s in stages - {"claims", "rq@rq2"} if not s.startswith("clips@")} == {"pretrain_single@mgm-0", "probe_single@mgm-0",
                                               "fewshot_single@mgm-0"}, stages
     table = _sh("dvc exp show --csv", ws).stdout
     assert "mgm-s25" in table and "2.5" in table
