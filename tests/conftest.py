@@ -16,6 +16,7 @@ def repo_root() -> Path:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Slow end-to-end tests first (file order kept): under pytest-xdist each worker starts on one of the
-    long pipelines and the short tests fill the gaps, instead of a long pipeline starting last."""
+    """Slow end-to-end tests first (file order kept): under pytest-xdist (`--dist loadfile
+    --no-loadscope-reorder`) the files holding them are handed out first, so each worker starts on a long
+    pipeline and the short files fill the gaps, instead of a long pipeline starting last."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -15,7 +15,6 @@ import yaml
 from helpers import copy_repository, run_shell as _sh
 
 REPO = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.xdist_group("smoke-pipeline")  # one worker builds the shared workspace
 
 
 def _stages(out) -> set[str]:

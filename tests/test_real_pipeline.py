@@ -18,7 +18,6 @@ from helpers import copy_repository, run_shell as _sh
 from jepa.data.real.fixtures import build as build_fixture
 
 REPO = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.xdist_group("real-pipeline")  # one worker builds the shared workspace
 
 
 def _read(path: Path):
