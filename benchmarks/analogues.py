@@ -189,7 +189,8 @@ def record_candidate(row: dict) -> None:
     _append({"set": "temporal", "seed": 0, "data": data, "probe": "attentive", "val_acc": row["ceiling_val"],
              "train_acc": row["ceiling_train"], "final_loss": row["ceiling_final_loss"], "n_train": row["n_train"],
              "n_val": row["n_val"], "steps": row["steps"], "batch_size": ceiling.CeilingCfg.batch_size,
-             "lr": ceiling.CeilingCfg.lr, "profile": "tiny", "minutes": row["minutes"]})
+             "lr": ceiling.CeilingCfg.lr, "head_only_steps": row.get("head_only_steps", 0),
+             "encoder_lr_scale": row.get("encoder_lr_scale", 1.0), "profile": "tiny", "minutes": row["minutes"]})
     for floor in ("random_init", "pixels"):
         _append({"set": "temporal", "floor": floor, "seed": 0, "data": data, "acc": row[floor], "probe": "attentive",
                  "n_train": row["n_probe_train"], "n_val": row["n_val"]}, FLOORS_OUT)
@@ -212,6 +213,8 @@ def build_report() -> None:
     reports = reports_dir()
     floors = pd.read_csv(reports / "floors.csv")
     ceilings = pd.read_csv(OUT)
+    for col, default in (("head_only_steps", 0), ("encoder_lr_scale", 1.0)):  # the ceiling's recipe (LP-FT)
+        ceilings[col] = ceilings[col].fillna(default) if col in ceilings else default
     new_floors = pd.read_csv(FLOORS_OUT) if FLOORS_OUT.exists() else pd.DataFrame(columns=["set", "data"])
     out_dir = eval_sets(profile)
     rows = []
@@ -219,7 +222,8 @@ def build_report() -> None:
         train, val = eval_data.load(out_dir, task)
         current = fingerprint(val)
         committed = floors[floors.analogue == task].set_index("regime")
-        for (data, _, _, _), ceil in ceilings[ceilings.set == task].groupby(["data", "n_train", "steps", "lr"], sort=False):
+        for (data, *_), ceil in ceilings[ceilings.set == task].groupby(
+                ["data", "n_train", "steps", "lr", "head_only_steps", "encoder_lr_scale"], sort=False):
             is_current = data == current
             mine = new_floors[(new_floors.set == task) & (new_floors.data == data)]
             committed_gen = data == _committed_fingerprint(task, ceilings)
@@ -241,7 +245,8 @@ def build_report() -> None:
                         row[f"baseline_{regime}_ci95"] = committed.loc[regime, "pretrained_ci95"]
             m, h, n = _ci(ceil.val_acc)
             row |= {"ceiling_pp": m, "ceiling_ci95": h, "ceiling_seeds": n, "ceiling_steps": int(ceil.steps.iloc[0]),
-                    "ceiling_lr": float(ceil.lr.iloc[0]), "ceiling_train_pp": round(100 * ceil.train_acc.mean(), 2), "n_train": int(ceil.n_train.iloc[0]),
+                    "ceiling_lr": float(ceil.lr.iloc[0]), "ceiling_head_only_steps": int(ceil.head_only_steps.iloc[0]),
+                    "ceiling_encoder_lr_scale": float(ceil.encoder_lr_scale.iloc[0]), "ceiling_train_pp": round(100 * ceil.train_acc.mean(), 2), "n_train": int(ceil.n_train.iloc[0]),
                     "n_val": int(ceil.n_val.iloc[0])}
             if is_current:
                 row["oracle_pp"] = 100 * _oracle(train, val)
@@ -540,6 +545,8 @@ def main() -> None:
     cd = sub.add_parser("candidate")
     cd.add_argument("name", choices=["ripples", "comets"])
     cd.add_argument("--steps", type=int, default=1000)
+    cd.add_argument("--head-only-steps", type=int, default=0, help="LP-FT: head alone on the frozen encoder first")
+    cd.add_argument("--encoder-lr-scale", type=float, default=1.0)
     rp = sub.add_parser("report")
     rp.add_argument("--eval-dir", type=Path, default=None)
     args = ap.parse_args()
@@ -552,7 +559,8 @@ def main() -> None:
     elif args.cmd == "candidate":
         import temporal_candidates as tc
 
-        record_candidate(tc.measure(args.name, args.steps))
+        record_candidate(tc.measure(args.name, args.steps, head_only_steps=args.head_only_steps,
+                                    encoder_lr_scale=args.encoder_lr_scale))
     elif args.cmd == "noise":
         run_noise()
     elif args.cmd == "floors":

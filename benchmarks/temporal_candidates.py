@@ -92,7 +92,7 @@ NOTES = {"ripples": "candidate, not adopted: ripples spreading and fading vs gat
                    "under the attentive probe read the arrow, the end-to-end ViT does not"}
 
 
-def measure(name: str, steps: int = 1000, seed: int = 0) -> dict:
+def measure(name: str, steps: int = 1000, seed: int = 0, head_only_steps: int = 0, encoder_lr_scale: float = 1.0) -> dict:
     torch.set_num_threads(1)
     _, prof = profile_cfg("tiny")
     m, kind = prof.model, prof.probe.protocol["temporal"]
@@ -100,7 +100,8 @@ def measure(name: str, steps: int = 1000, seed: int = 0) -> dict:
     val = CANDIDATES[name](400, np.random.default_rng(2))
     probe_train = train.subset(slice(0, 600))
     t0 = time.time()
-    r = ceiling.analogue_ceiling(train, val, m, kind, ceiling.CeilingCfg(steps=steps), seed)
+    cfg = ceiling.CeilingCfg(steps=steps, head_only_steps=head_only_steps, encoder_lr_scale=encoder_lr_scale)
+    r = ceiling.analogue_ceiling(train, val, m, kind, cfg, seed)
 
     def floor(fn):
         data = evaluate.ProbeData(fn(probe_train.videos), torch.as_tensor(probe_train.labels), fn(val.videos),
@@ -113,6 +114,7 @@ def measure(name: str, steps: int = 1000, seed: int = 0) -> dict:
             "random_init": floor(lambda v: evaluate.encoder_tokens(encoder, v)),
             "pixels": floor(lambda v: evaluate.pixel_tokens(v, m.tubelet, m.patch)),
             "n_train": len(train), "n_val": len(val), "n_probe_train": len(probe_train), "steps": steps,
+            "head_only_steps": head_only_steps, "encoder_lr_scale": encoder_lr_scale,
             "minutes": round((time.time() - t0) / 60, 1)}
 
 
@@ -120,6 +122,9 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("candidate", choices=sorted(CANDIDATES))
     ap.add_argument("--steps", type=int, default=1000)
+    ap.add_argument("--head-only-steps", type=int, default=0)
+    ap.add_argument("--encoder-lr-scale", type=float, default=1.0)
     args = ap.parse_args()
-    json.dump(measure(args.candidate, args.steps), sys.stdout)
+    json.dump(measure(args.candidate, args.steps, head_only_steps=args.head_only_steps,
+                      encoder_lr_scale=args.encoder_lr_scale), sys.stdout)
     print()

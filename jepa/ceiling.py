@@ -35,7 +35,13 @@ USABLE_MARGIN_FEWSHOT_PP = 15.0
 
 @dataclass(frozen=True)
 class CeilingCfg:
-    """Budget of one supervised run: by default the tiny pretraining run's (1000 steps of 32 clips)."""
+    """Budget of one supervised run: by default the tiny pretraining run's (1000 steps of 32 clips).
+
+    head_only_steps > 0 trains the head alone on the frozen encoder for that many steps before the whole
+    model trains (linear probing, then fine-tuning: LP-FT), and encoder_lr_scale scales the encoder's
+    learning rate: for a weak signal that an end-to-end run erases before the head finds it (the arrow of
+    time: the random-init encoder's tokens carry it, the end-to-end run collapses to the class prior).
+    """
 
     steps: int = 1000
     batch_size: int = 32
@@ -43,6 +49,8 @@ class CeilingCfg:
     weight_decay: float = 0.05
     warmup_steps: int = 100
     heads: int = 4
+    head_only_steps: int = 0
+    encoder_lr_scale: float = 1.0
 
 
 class Supervised(nn.Module):
@@ -73,19 +81,29 @@ def train_supervised(videos: np.ndarray, labels: np.ndarray, num_classes: int, m
     """End-to-end cross-entropy training (AdamW, warm-up + cosine); returns the model and its loss curve."""
     torch.manual_seed(seed)
     model = Supervised(model_cfg, kind, num_classes, cfg.heads)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, cfg))
+    opt = torch.optim.AdamW([{"params": model.encoder.parameters(), "lr": cfg.lr * cfg.encoder_lr_scale},
+                             {"params": model.head.parameters(), "lr": cfg.lr}], weight_decay=cfg.weight_decay)
+    peak = [g["lr"] for g in opt.param_groups]
     gen = np.random.default_rng(seed)
     y_all = torch.as_tensor(labels, dtype=torch.long)
     losses = []
     model.train()
     for step in range(cfg.steps):
+        head_only = step < cfg.head_only_steps
+        for g, lr, is_encoder in zip(opt.param_groups, peak, (True, False)):
+            g["lr"] = 0.0 if head_only and is_encoder else lr * _lr_factor(step, cfg)
         idx = gen.choice(len(labels), size=min(cfg.batch_size, len(labels)), replace=False)
-        loss = F.cross_entropy(model(to_model_input(videos[idx])), y_all[idx])
+        x = to_model_input(videos[idx])
+        if head_only:
+            with torch.no_grad():
+                tokens = model.tokens(x)
+            logits = model.head(tokens)
+        else:
+            logits = model(x)
+        loss = F.cross_entropy(logits, y_all[idx])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        sched.step()
         losses.append(float(loss.detach()))
     return model.eval(), losses
 

@@ -40,3 +40,28 @@ def test_supervised_training_learns_brightness_classes():
     assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
     assert ceiling.accuracy(model, videos[32:], labels[32:]) == 1.0
     assert ceiling.frozen_tokens(model, videos[:3]).shape == (3, m.num_tokens, m.embed_dim)
+
+
+def test_head_only_steps_leave_the_encoder_at_its_init_then_fine_tuning_moves_it():
+    """LP-FT: during head_only_steps only the head learns (the encoder stays bit-equal to its init), after them
+    the whole model trains; encoder_lr_scale 0 keeps the encoder frozen throughout."""
+    torch.set_num_threads(1)
+    _, smoke = profile_cfg("smoke")
+    m = smoke.model
+    rng = np.random.default_rng(0)
+    labels = np.arange(32) % 2
+    videos = (rng.integers(0, 60, (32, m.frames, m.img_size, m.img_size, 3)) + 150 * labels[:, None, None, None, None])
+    videos = videos.astype(np.uint8)
+    torch.manual_seed(0)
+    init = {k: v.clone() for k, v in ceiling.Supervised(m, "linear", 2, 2).encoder.state_dict().items()}
+
+    def encoder_moved(**kw):
+        cfg = ceiling.CeilingCfg(batch_size=16, warmup_steps=2, heads=2, **kw)
+        model, losses = ceiling.train_supervised(videos, labels, 2, m, "linear", cfg, seed=0)
+        state = model.encoder.state_dict()
+        return any(not torch.equal(state[k], init[k]) for k in init), losses
+
+    moved, losses = encoder_moved(steps=8, head_only_steps=8)
+    assert not moved and losses[-1] < losses[0]          # the head alone learned
+    assert not encoder_moved(steps=8, encoder_lr_scale=0.0)[0]
+    assert encoder_moved(steps=8, head_only_steps=4)[0]  # fine-tuning after the head-only steps
