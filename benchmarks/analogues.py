@@ -102,7 +102,8 @@ def run_ceilings(tasks, seeds, cfg: ceiling.CeilingCfg, n_train: int | None = No
                 r = ceiling.analogue_ceiling(train, val, profile.model, profile.probe.protocol[task], cfg, seed)
                 row = {"set": task, "seed": seed, "data": fingerprint(val), **{k: r[k] for k in (
                     "probe", "val_acc", "train_acc", "final_loss", "n_train", "n_val")}}
-            row |= {"steps": cfg.steps, "batch_size": cfg.batch_size, "lr": cfg.lr, "profile": name,
+            row |= {"steps": cfg.steps, "batch_size": cfg.batch_size, "lr": cfg.lr, "head_only_steps": cfg.head_only_steps,
+                    "encoder_lr_scale": cfg.encoder_lr_scale, "profile": name,
                     "minutes": round((time.time() - t0) / 60, 2)}
             print(row, flush=True)
             rows.append(row)
@@ -534,6 +535,8 @@ def main() -> None:
     c.add_argument("--eval-dir", type=Path, default=None)
     c.add_argument("--n-train", type=int, default=None, help="train the ceiling on this many fresh clips")
     c.add_argument("--lr", type=float, default=ceiling.CeilingCfg.lr)
+    c.add_argument("--head-only-steps", type=int, default=0, help="LP-FT: head alone on the frozen encoder first")
+    c.add_argument("--encoder-lr-scale", type=float, default=1.0)
     f = sub.add_parser("floors")
     f.add_argument("--tasks", nargs="+", default=["temporal"])
     f.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
@@ -553,7 +556,8 @@ def main() -> None:
     global EVAL_DIR
     EVAL_DIR = getattr(args, "eval_dir", None)
     if args.cmd == "ceilings":
-        run_ceilings(args.tasks, args.seeds, ceiling.CeilingCfg(steps=args.steps, lr=args.lr), args.n_train)
+        run_ceilings(args.tasks, args.seeds, ceiling.CeilingCfg(steps=args.steps, lr=args.lr, head_only_steps=args.head_only_steps,
+                                                                encoder_lr_scale=args.encoder_lr_scale), args.n_train)
     elif args.cmd == "protocols":
         run_protocols(args.kinds, args.steps, args.which)
     elif args.cmd == "candidate":
