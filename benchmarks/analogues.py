@@ -38,7 +38,7 @@ from jepa import ceiling, fewshot, rq
 from jepa.config import BENCHMARKS, profile_cfg
 from jepa.data import eval_data
 from jepa.models.vit import VideoViT
-from jepa.paths import benchmarks_dir, ceiling_work_dir, metrics_dir, reports_dir
+from jepa.paths import analogues_table, benchmarks_dir, ceiling_work_dir, metrics_dir, reports_dir
 
 FEWSHOT_SETS = {"epic_like": "rq1", "kinetics_like": "rq2"}
 BASE_PER_CLASS = 40          # base-class clips per class for the few-shot ceilings
@@ -294,7 +294,7 @@ def build_report() -> None:
     for regime in ("single", "mixed"):  # a share of no headroom means nothing
         if f"share_{regime}_pct" in df:
             df.loc[df.usable != True, f"share_{regime}_pct"] = np.nan  # noqa: E712
-    out = reports / "analogues.csv"
+    out = analogues_table()
     tmp = out.with_suffix(".tmp")
     df.round(2).to_csv(tmp, index=False)
     tmp.replace(out)

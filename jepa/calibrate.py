@@ -74,6 +74,36 @@ def _floor(kind: str, profile: ProfileCfg, seed: int, eval_dir: Path, cache: Pat
     return res
 
 
+def step_gflop(profile: ProfileCfg, repeats: int = 3) -> float:
+    """GFLOP of one baseline training step (forward and backward; torch's FlopCounterMode), averaged over
+    `repeats` mask draws: a trial's cost that, unlike its wall time on a shared machine, does not depend on
+    what else ran beside it."""
+    import copy
+
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from jepa.masks import MaskGenerator
+    from jepa.train import JEPA
+
+    cfg = RunConfig(profile_name="flops", regime="single", variant_name="baseline", seed=0, profile=profile,
+                    variant=VariantCfg(description="V-JEPA loss only."))
+    torch.manual_seed(0)
+    model = JEPA(cfg)
+    target = copy.deepcopy(model.encoder).requires_grad_(False)
+    m, b = profile.model, profile.train.batch_size
+    x = torch.randn(b, 3, m.frames, m.img_size, m.img_size, generator=torch.Generator().manual_seed(0))
+    is_image = torch.zeros(b, dtype=torch.bool)
+    masks = MaskGenerator(profile.mask, m)
+    total = 0
+    for i in range(repeats):
+        with FlopCounterMode(display=False) as counter:
+            loss, _ = model(x, is_image, masks(x, torch.Generator().manual_seed(i)), target, 0.75)
+            loss.backward()
+        total += counter.get_total_flops()
+    return total / repeats / 1e9
+
+
 def _profile_identity(profile: ProfileCfg) -> dict:
     """What determines a trial's numbers: the resolved profile without its prose description."""
     return profile.model_dump(exclude={"description"})
@@ -102,7 +132,7 @@ def run_trial(name: str, overrides: dict[str, Any], seed: int, base: ProfileCfg,
     pix = _floor("pixels", profile, seed, eval_dir, work_dir)
     row = {"trial": name, "seed": seed, "regime": regime, "overrides": overrides, "key": key,
            "train_seconds": summary["seconds"], "ms_per_step": summary["ms_per_step"],
-           "steps": profile.train.steps, "eval_seconds": round(eval_seconds, 1),
+           "steps": profile.train.steps, "step_gflop": round(step_gflop(profile), 3), "eval_seconds": round(eval_seconds, 1),
            "final_loss": summary["final_loss"], "final_target_std": summary["final_target_std"]}
     for task in BENCHMARKS:
         row[f"{task}_pretrained"] = pre[task]["acc"]
@@ -117,31 +147,87 @@ def load_rows(results_dir: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def summarize(rows: pd.DataFrame) -> pd.DataFrame:
-    """One row per (trial, analogue): pretrained and floors in pp with 95% t-CIs over seeds,
-    the paired gain over the random init, and whether the CIs of pretrained and random init separate."""
+CEILINGS_PROFILE = "tiny"  # the profile whose clips benchmarks/analogues.py measured the ceilings on
+
+
+def committed_ceilings(profile_name: str = CEILINGS_PROFILE, path: str | Path | None = None) -> dict[str, float]:
+    """{analogue: supervised ceiling in pp} of the analogues shown usable on the committed generator
+    (reports/analogues.csv; the highest such ceiling, so a share is never flattered); {} without the table
+    or for a study based on another profile than the ceilings' (other clips)."""
+    from jepa import paths
+
+    path = Path(path) if path is not None else paths.analogues_table()
+    if profile_name != CEILINGS_PROFILE or not path.exists():
+        return {}
+    df = pd.read_csv(path)
+    df = df[(df.generator == "committed") & (df.usable.astype(str) == "True") & df.analogue.isin(BENCHMARKS)]
+    return {k: float(v) for k, v in df.groupby("analogue").ceiling_pp.max().items()}
+
+
+# Overrides that change the evaluation clips or what a ceiling was measured on: no share for those trials.
+_CHANGES_THE_CEILING = ("model.img_size", "model.frames", "model.patch", "model.tubelet", "data.")
+
+
+def headroom_share(pretrained_pp: float, floors_pp: tuple[float, float], ceiling_pp: float | None) -> float:
+    """(pretrained - higher floor) / (ceiling - higher floor), in %: the part of what the architecture can learn
+    with labels that pretraining captures (negative: below a floor; NaN without a usable ceiling)."""
+    if ceiling_pp is None or not np.isfinite(ceiling_pp):
+        return float("nan")
+    floor = max(floors_pp)
+    return 100 * (pretrained_pp - floor) / (ceiling_pp - floor) if ceiling_pp > floor else float("nan")
+
+
+def summarize(rows: pd.DataFrame, ceilings: dict[str, float] | None = None,
+              overrides: dict[str, dict] | None = None) -> pd.DataFrame:
+    """One row per (trial, analogue): pretrained and floors in pp with 95% t-CIs over seeds, the paired gain
+    over the random init, whether the CIs of pretrained and random init separate, the share of the learnable
+    headroom (`ceilings`: committed_ceilings; skipped for trials whose `overrides` change the clips) and the
+    cost: training TFLOP per run (steps x the step's GFLOP) beside the measured wall minutes."""
+    ceilings, overrides = ceilings or {}, overrides or {}
     out = []
     for trial, g in rows.groupby("trial", sort=False):
+        comparable = not any(k.startswith(_CHANGES_THE_CEILING) for k in overrides.get(trial, {}))
+        steps = int(g["steps"].iloc[0])
+        tflop = steps * float(g["step_gflop"].iloc[0]) / 1000 if "step_gflop" in g else float("nan")
         for task in BENCHMARKS:
             pre, rnd, pix = (100 * g[f"{task}_{k}"].to_numpy() for k in ("pretrained", "random_init", "pixels"))
             (pre_m, pre_ci), (rnd_m, rnd_ci), (gain_m, gain_ci) = mean_ci(pre), mean_ci(rnd), mean_ci(pre - rnd)
+            share = headroom_share(pre_m, (rnd_m, pix.mean()), ceilings.get(task) if comparable else None)
             out.append({"trial": trial, "analogue": task, "seeds": len(g),
                         "pretrained_pp": pre_m, "pretrained_ci95": pre_ci,
                         "random_init_pp": rnd_m, "random_init_ci95": rnd_ci,
                         "pixels_pp": pix.mean(), "gain_pp": gain_m, "gain_ci95": gain_ci,
                         "beats_random_init": ci_separated(pre_m, pre_ci, rnd_m, rnd_ci),
+                        "ceiling_pp": ceilings.get(task, float("nan")) if comparable else float("nan"),
+                        "share_pct": share, "train_tflop": tflop,
                         "minutes_per_run": (g["train_seconds"] + g["eval_seconds"]).mean() / 60,
-                        "ms_per_step": g["ms_per_step"].mean(), "steps": int(g["steps"].iloc[0])})
+                        "ms_per_step": g["ms_per_step"].mean(), "steps": steps})
     return pd.DataFrame(out)
 
 
 def choose(summary: pd.DataFrame, min_analogues: int = 2) -> str | None:
-    """The cheapest trial (minutes per run) whose pretrained encoder clears the random-init floor with
-    separated 95% CIs on at least `min_analogues` analogues; None when no trial does."""
-    wins = summary.groupby("trial").agg(wins=("beats_random_init", "sum"), minutes=("minutes_per_run", "first"),
-                                        seeds=("seeds", "first"))
-    ok = wins[(wins.wins >= min_analogues) & (wins.seeds >= 3)]
-    return None if ok.empty else str(ok.sort_values("minutes").index[0])
+    """The cheapest trial whose pretrained encoder clears the random-init floor with separated 95% CIs on at
+    least `min_analogues` analogues over at least 3 seeds; None when no trial does. Cheapest: training TFLOP
+    per run where measured (wall minutes otherwise, or to break a tie), then more analogues cleared."""
+    agg = {"wins": ("beats_random_init", "sum"), "minutes": ("minutes_per_run", "first"), "seeds": ("seeds", "first")}
+    if "train_tflop" in summary:
+        agg["tflop"] = ("train_tflop", "first")
+    wins = summary.groupby("trial").agg(**agg)
+    ok = wins[(wins.wins >= min_analogues) & (wins.seeds >= 3)].copy()
+    if ok.empty:
+        return None
+    ok["cost"] = ok.tflop.round(1) if "tflop" in ok and ok.tflop.notna().all() else ok.minutes
+    return str(ok.sort_values(["cost", "wins", "minutes"], ascending=[True, False, True]).index[0])
+
+
+def best_share_per_cost(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per analogue with a ceiling: the trial whose share of the headroom per training TFLOP is largest."""
+    d = summary[np.isfinite(summary.share_pct) & np.isfinite(summary.train_tflop)].copy()
+    if d.empty:
+        return d
+    d["share_per_tflop"] = d.share_pct / d.train_tflop
+    return d.loc[d.groupby("analogue").share_per_tflop.idxmax(),
+                 ["analogue", "trial", "seeds", "share_pct", "train_tflop", "share_per_tflop"]]
 
 
 def planned(cal) -> list[tuple[str, int]]:
@@ -217,16 +303,26 @@ def report(summary: pd.DataFrame, params, chosen: str | None) -> str:
         g = g.set_index("analogue")
         ov = ", ".join(f"`{k}={v}`" for k, v in cal.trials[trial].overrides.items()) if trial in cal.trials else "?"
         cells = [f"{_pm(g.pretrained_pp[t], g.pretrained_ci95[t])} / {_pm(g.random_init_pp[t], g.random_init_ci95[t])}"
-                 f" ({_pm(g.gain_pp[t], g.gain_ci95[t])})" for t in tasks]
+                 f" ({_pm(g.gain_pp[t], g.gain_ci95[t])})"
+                 + (f", share {g.share_pct[t]:.0f} %" if "share_pct" in g and np.isfinite(g.share_pct[t]) else "")
+                 for t in tasks]
         wins = ", ".join(t for t in tasks if g.beats_random_init[t]) or "none"
         first = g.iloc[0]
         lines.append(f"| {trial} | {ov or '—'} | {first.seeds} | {first.steps} | {first.ms_per_step:.0f} | "
                      f"{first.minutes_per_run:.1f} | " + " | ".join(cells) + f" | {wins} |")
+    if "share_pct" in summary and np.isfinite(summary.share_pct).any():
+        ceil = summary.dropna(subset=["ceiling_pp"]).groupby("analogue", sort=False).ceiling_pp.first()
+        lines += ["", "**share** = (pretrained - higher floor) / (supervised ceiling - higher floor), the part of what "
+                  "the architecture learns with labels that pretraining captures; ceilings from "
+                  "[analogues.csv](../analogues.csv): " + ", ".join(f"{t} {c:.1f}" for t, c in ceil.items())
+                  + " (analogues without a usable ceiling get no share). Largest share per training TFLOP:", ""]
+        lines += [f"- {r.analogue}: `{r.trial}` ({r.seeds} seed{'s' if r.seeds > 1 else ''}), share {r.share_pct:.0f} % "
+                  f"for {r.train_tflop:.1f} TFLOP" for r in best_share_per_cost(summary).itertuples()]
     lines += ["", "What the table shows:", "", *findings(summary), "",
               "Trial notes:", ""] + [f"- `{k}`: {t.note}" for k, t in cal.trials.items()] + [""]
     if chosen:
-        lines.append(f"**Chosen:** `{chosen}`, the cheapest trial whose baseline clears the random-init floor "
-                     "with separated CIs on at least two analogues.")
+        lines.append(f"**Chosen:** `{chosen}`, the cheapest trial (training TFLOP per run) whose baseline clears the "
+                     "random-init floor with separated CIs on at least two analogues over three seeds.")
         if cal.adopted == chosen:
             lines.append(f" The `{cal.base}` profile carries its overrides (`calibration.adopted`), so every "
                          "variant of the default is trained with them.")

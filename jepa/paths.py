@@ -153,6 +153,11 @@ def fewshot_floor_scores(floor: str, seed: int | None = None) -> Path:
     return reports_dir() / "fewshot" / "floors" / (f"{floor}-s{seed}.json" if floor == "random_init" else f"{floor}.json")
 
 
+def analogues_table() -> Path:
+    """Per analogue: chance, floors, pretrained baselines, supervised ceiling, usability (benchmarks/analogues.py)."""
+    return reports_dir() / "analogues.csv"
+
+
 def calibration_dir() -> Path:
     """The calibration study's results: cached trials, tables, figure and calibration.md."""
     return reports_dir() / "calibration"

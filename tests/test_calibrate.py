@@ -30,11 +30,13 @@ def test_bad_overrides_name_the_key(tiny, overrides, message):
         calibrate.apply_overrides(tiny, overrides)
 
 
-def _rows(trial, pre, rnd, minutes=2.0):
+def _rows(trial, pre, rnd, minutes=2.0, gflop=None):
     out = []
     for s, (p, r) in enumerate(zip(pre, rnd)):
         row = {"trial": trial, "seed": s, "train_seconds": 60 * minutes, "eval_seconds": 0.0, "ms_per_step": 100.0,
                "steps": 1000}
+        if gflop is not None:
+            row["step_gflop"] = gflop
         for task in ("appearance", "motion", "temporal", "synthetic_motion"):
             row |= {f"{task}_pretrained": p, f"{task}_random_init": r, f"{task}_pixels": 0.2}
         out.append(row)
@@ -101,3 +103,50 @@ def test_study_base_keeps_the_keys_of_trials_cached_before_later_fields(tiny):
     root = Path(__file__).resolve().parents[1]
     assert (root / f"reports/calibration/trials/reference-s0-{key}.json").exists()
     assert calibrate._digest(calibrate._profile_identity(tiny), "single", 0) != key  # tiny now differs
+
+
+def test_share_of_headroom_is_measured_from_the_higher_floor():
+    assert calibrate.headroom_share(40.0, (20.0, 30.0), 80.0) == pytest.approx(20.0)   # (40 - 30) / (80 - 30)
+    assert calibrate.headroom_share(25.0, (20.0, 30.0), 80.0) == pytest.approx(-10.0)  # below the pixel floor
+    assert np.isnan(calibrate.headroom_share(40.0, (20.0, 30.0), None))
+    assert np.isnan(calibrate.headroom_share(40.0, (20.0, 30.0), 25.0))               # no headroom at all
+
+
+def test_summary_shares_use_usable_committed_ceilings_only(tmp_path):
+    table = tmp_path / "analogues.csv"
+    pd.DataFrame([
+        {"analogue": "motion", "generator": "committed", "usable": True, "ceiling_pp": 70.0},
+        {"analogue": "motion", "generator": "committed", "usable": False, "ceiling_pp": 90.0},
+        {"analogue": "motion", "generator": "candidate", "usable": True, "ceiling_pp": 95.0},
+        {"analogue": "temporal", "generator": "committed", "usable": False, "ceiling_pp": 50.0},
+        {"analogue": "epic_like", "generator": "committed", "usable": True, "ceiling_pp": 42.0},
+    ]).to_csv(table, index=False)
+    ceilings = calibrate.committed_ceilings("tiny", table)
+    assert ceilings == {"motion": 70.0}
+    assert calibrate.committed_ceilings("tiny", tmp_path / "absent.csv") == {}
+    assert calibrate.committed_ceilings("smoke", table) == {}  # measured on other clips
+    rows = pd.DataFrame(_rows("ref", [0.5] * 3, [0.3] * 3, gflop=6.0) + _rows("big", [0.5] * 3, [0.3] * 3, gflop=6.0))
+    s = calibrate.summarize(rows, ceilings, {"big": {"model.img_size": 48}}).set_index(["trial", "analogue"])
+    assert s.loc[("ref", "motion"), "share_pct"] == pytest.approx(100 * (50 - 30) / (70 - 30))
+    assert np.isnan(s.loc[("ref", "temporal"), "share_pct"])   # no usable ceiling
+    assert np.isnan(s.loc[("big", "motion"), "share_pct"])     # other clips than the ceiling's
+    assert s.loc[("ref", "motion"), "train_tflop"] == pytest.approx(6.0)
+
+
+def test_choice_counts_flops_not_wall_minutes_then_prefers_more_analogues():
+    """Equal training FLOPs: the wall minutes of a shared machine do not decide; more analogues cleared does."""
+    clear, none = ([0.5, 0.52, 0.51], [0.3, 0.31, 0.29]), ([0.3, 0.31, 0.29], [0.3, 0.31, 0.29])
+    rows = _rows("slow_on_the_clock", *clear, minutes=6, gflop=6.0) + _rows("fast_on_the_clock", *clear, minutes=2, gflop=9.0)
+    assert calibrate.choose(calibrate.summarize(pd.DataFrame(rows))) == "slow_on_the_clock"
+    two = [r | {"temporal_pretrained": 0.3, "synthetic_motion_pretrained": 0.3} for r in _rows("two", *clear, gflop=6.0)]
+    four = _rows("four", *clear, minutes=3, gflop=6.0)
+    assert calibrate.choose(calibrate.summarize(pd.DataFrame(two + four))) == "four"
+    assert calibrate.choose(calibrate.summarize(pd.DataFrame(_rows("x", *none, gflop=6.0)))) is None
+
+
+def test_step_gflop_counts_forward_and_backward_and_grows_with_the_batch():
+    smoke = load_params().profiles["smoke"]
+    one = calibrate.step_gflop(smoke, repeats=1)
+    double = calibrate.step_gflop(calibrate.apply_overrides(smoke, {"train.batch_size": 2 * smoke.train.batch_size}),
+                                  repeats=1)
+    assert one > 0 and double == pytest.approx(2 * one, rel=0.25)

@@ -6,6 +6,7 @@ test that proves `dvc repro` works from a clean state.
 """
 
 import re
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -141,6 +142,7 @@ def test_calibration_study_is_its_own_pipeline_and_caches_trials(workspace):
                              "trials": {"reference": {}, "short": {"overrides": {"train.steps": 4}}},
                              "finalists": ["reference"]}
     (ws / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    shutil.copy2(REPO / "reports/analogues.csv", ws / "reports/analogues.csv")  # a dependency, as in a clone
     _sh("dvc repro benchmarks/calibration/dvc.yaml", ws)
     runs = pd.read_csv(ws / "reports/calibration/runs.csv")
     assert sorted(zip(runs.trial, runs.seed)) == [("reference", 0), ("reference", 1), ("short", 0)]
@@ -162,7 +164,6 @@ def test_calibration_study_is_its_own_pipeline_and_caches_trials(workspace):
 def test_executed_notebooks_are_stripped_for_git(workspace, tmp_path):
     """reports/runs/ is in git: run-notebook leaves no run timing or progress bars, and keeps the figures."""
     import json
-    import shutil
 
     from jepa import notebook_strip
 
