@@ -103,7 +103,7 @@ def run_ceilings(tasks, seeds, cfg: ceiling.CeilingCfg, n_train: int | None = No
                 row = {"set": task, "seed": seed, "data": fingerprint(val), **{k: r[k] for k in (
                     "probe", "val_acc", "train_acc", "final_loss", "n_train", "n_val")}}
             row |= {"steps": cfg.steps, "batch_size": cfg.batch_size, "lr": cfg.lr, "head_only_steps": cfg.head_only_steps,
-                    "encoder_lr_scale": cfg.encoder_lr_scale, "profile": name,
+                    "encoder_lr_scale": cfg.encoder_lr_scale, "standardize": cfg.standardize, "profile": name,
                     "minutes": round((time.time() - t0) / 60, 2)}
             print(row, flush=True)
             rows.append(row)
@@ -131,14 +131,20 @@ def run_floors(tasks, seeds) -> None:
             row = {"set": task, "floor": floor, "seed": seed, "data": data, "acc": r["acc"], "probe": r["probe"],
                    "n_train": r["n_train"], "n_val": r["n_val"]}
             print(row, flush=True)
-            _append(row, FLOORS_OUT)
+            _append(row, FLOORS_OUT, key=FLOOR_KEY)
 
 
-def _append(row: dict, out: Path = OUT) -> None:
+FLOOR_KEY = ("set", "floor", "seed", "data")  # one floor per analogue generator and seed
+
+
+def _append(row: dict, out: Path = OUT, key: tuple[str, ...] | None = None) -> None:
+    """Append a row; with `key`, a row with the same key values replaces the earlier one (a remeasurement)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     df = pd.DataFrame([row])
     if out.exists():
         df = pd.concat([pd.read_csv(out), df], ignore_index=True)
+        if key is not None:
+            df = df.drop_duplicates(subset=list(key), keep="last", ignore_index=True)
     tmp = out.with_suffix(".tmp")
     df.to_csv(tmp, index=False, float_format="%.4f")
     tmp.replace(out)
@@ -191,10 +197,11 @@ def record_candidate(row: dict) -> None:
              "train_acc": row["ceiling_train"], "final_loss": row["ceiling_final_loss"], "n_train": row["n_train"],
              "n_val": row["n_val"], "steps": row["steps"], "batch_size": ceiling.CeilingCfg.batch_size,
              "lr": ceiling.CeilingCfg.lr, "head_only_steps": row.get("head_only_steps", 0),
-             "encoder_lr_scale": row.get("encoder_lr_scale", 1.0), "profile": "tiny", "minutes": row["minutes"]})
+             "encoder_lr_scale": row.get("encoder_lr_scale", 1.0), "standardize": row.get("standardize", False),
+             "profile": "tiny", "minutes": row["minutes"]})
     for floor in ("random_init", "pixels"):
         _append({"set": "temporal", "floor": floor, "seed": 0, "data": data, "acc": row[floor], "probe": "attentive",
-                 "n_train": row["n_probe_train"], "n_val": row["n_val"]}, FLOORS_OUT)
+                 "n_train": row["n_probe_train"], "n_val": row["n_val"]}, FLOORS_OUT, key=FLOOR_KEY)
 
 
 def _candidate_notes() -> dict[str, str]:
@@ -214,7 +221,7 @@ def build_report() -> None:
     reports = reports_dir()
     floors = pd.read_csv(reports / "floors.csv")
     ceilings = pd.read_csv(OUT)
-    for col, default in (("head_only_steps", 0), ("encoder_lr_scale", 1.0)):  # the ceiling's recipe (LP-FT)
+    for col, default in (("head_only_steps", 0), ("encoder_lr_scale", 1.0), ("standardize", False)):  # the ceiling's recipe
         ceilings[col] = ceilings[col].fillna(default) if col in ceilings else default
     new_floors = pd.read_csv(FLOORS_OUT) if FLOORS_OUT.exists() else pd.DataFrame(columns=["set", "data"])
     out_dir = eval_sets(profile)
@@ -224,7 +231,7 @@ def build_report() -> None:
         current = fingerprint(val)
         committed = floors[floors.analogue == task].set_index("regime")
         for (data, *_), ceil in ceilings[ceilings.set == task].groupby(
-                ["data", "n_train", "steps", "lr", "head_only_steps", "encoder_lr_scale"], sort=False):
+                ["data", "n_train", "steps", "lr", "head_only_steps", "encoder_lr_scale", "standardize"], sort=False):
             is_current = data == current
             mine = new_floors[(new_floors.set == task) & (new_floors.data == data)]
             committed_gen = data == _committed_fingerprint(task, ceilings)
@@ -247,12 +254,19 @@ def build_report() -> None:
             m, h, n = _ci(ceil.val_acc)
             row |= {"ceiling_pp": m, "ceiling_ci95": h, "ceiling_seeds": n, "ceiling_steps": int(ceil.steps.iloc[0]),
                     "ceiling_lr": float(ceil.lr.iloc[0]), "ceiling_head_only_steps": int(ceil.head_only_steps.iloc[0]),
-                    "ceiling_encoder_lr_scale": float(ceil.encoder_lr_scale.iloc[0]), "ceiling_train_pp": round(100 * ceil.train_acc.mean(), 2), "n_train": int(ceil.n_train.iloc[0]),
+                    "ceiling_encoder_lr_scale": float(ceil.encoder_lr_scale.iloc[0]),
+                    "ceiling_standardize": bool(ceil.standardize.iloc[0]),
+                    "ceiling_recipe": _recipe(ceil.iloc[0]), "ceiling_train_pp": round(100 * ceil.train_acc.mean(), 2), "n_train": int(ceil.n_train.iloc[0]),
                     "n_val": int(ceil.n_val.iloc[0])}
             if is_current:
                 row["oracle_pp"] = 100 * _oracle(train, val)
+            recipe = [f"on {int(ceil.n_train.iloc[0])} fresh clips of the generator"] if int(ceil.n_train.iloc[0]) != len(train) else []
+            if bool(ceil.standardize.iloc[0]):
+                recipe.append("head on z-scored channels as the probes")
+            if int(ceil.head_only_steps.iloc[0]):
+                recipe.append(f"LP-FT: {int(ceil.head_only_steps.iloc[0])} head-only steps, encoder lr x{float(ceil.encoder_lr_scale.iloc[0]):g}")
             row["note"] = CANDIDATE_NOTES.get(data, NOTES.get((task, row["generator"]), "")) + (
-                f" (ceiling on {int(ceil.n_train.iloc[0])} fresh clips of the generator)" if int(ceil.n_train.iloc[0]) != len(train) else "")
+                f" (ceiling {'; '.join(recipe)})" if recipe else "")
             if row.get("floors_from") == "reports/floors.csv" and task == "synthetic_motion" and row["n_val"] != 40:
                 row["note"] = "floors and baselines from the committed 160/40 split; ceiling on this profile's split"
             rows.append(row)
@@ -303,11 +317,19 @@ def build_report() -> None:
     print(df.round(1).to_string())
 
 
+def _recipe(ceil) -> str:
+    """Short name of a ceiling's training recipe (the markdown table's ceiling_recipe column)."""
+    parts = ["z" if bool(ceil.standardize) else "e2e"]
+    if int(ceil.head_only_steps):
+        parts.append(f"LP-FT {int(ceil.head_only_steps)}" + ("" if float(ceil.encoder_lr_scale) == 0.1 else f" x{float(ceil.encoder_lr_scale):g}"))
+    return ", ".join(parts)
+
+
 def _markdown(df: pd.DataFrame, path: Path) -> None:
     from jepa.claims import to_markdown
 
     cols = ["analogue", "generator", "chance_pp", "pixels_pp", "random_init_pp", "baseline_single_pp",
-            "baseline_mixed_pp", "ceiling_pp", "ceiling_train_pp", "n_train", "ceiling_steps", "ceiling_lr", "ceiling_seeds",
+            "baseline_mixed_pp", "ceiling_pp", "ceiling_train_pp", "n_train", "ceiling_steps", "ceiling_lr", "ceiling_recipe", "ceiling_seeds",
             "oracle_pp", "headroom_pp", "share_single_pct", "share_mixed_pct", "usable", "protocol_chosen", "protocol_usable"]
     lines = ["# Analogues: is each one a valid instrument? (profile `tiny`)", "",
              "Supervised ceiling = the same tiny encoder trained end to end with labels (analogues: on the training "
@@ -317,11 +339,15 @@ def _markdown(df: pd.DataFrame, path: Path) -> None:
              "are a redesigned generator measured here but not adopted, `previous` rows the generator a redesign replaced. Usable: ceiling >= higher floor + "
              f"{ceiling.USABLE_MARGIN_PP:.0f} pp (few-shot sets: + {ceiling.USABLE_MARGIN_FEWSHOT_PP:.0f} pp at 5-shot). "
              "share_REGIME_pct = 100 x (pretrained baseline - higher floor) / headroom, on usable rows: the part of what the architecture can "
-             "learn that pretraining captures (negative: below a floor). "
+             "learn that pretraining captures (negative: below a floor). ceiling_recipe: `e2e` = encoder and head trained together "
+             "from the start on the layer-normed tokens; `z` = the head reads every channel z-scored, as the frozen probes read "
+             "them; `LP-FT N` = N head-only steps on the frozen encoder first, then the encoder at 0.1x the head's lr. "
              "Full table: `analogues.csv`; produced by `benchmarks/analogues.py`.", "",
              to_markdown(df[[c for c in cols if c in df]].round(1).assign(
                  ceiling_lr=df.get("ceiling_lr", pd.Series(np.nan, index=df.index)).map(
-                     lambda v: f"{v:g}" if np.isfinite(v) else "n/a"))), ""]
+                     lambda v: f"{v:g}" if np.isfinite(v) else "n/a")).rename_axis("row").reset_index()), ""]
+    notes = df.get("note", pd.Series("", index=df.index)).fillna("")
+    lines += ["Row notes:", ""] + [f"- row {i}: {n}" for i, n in notes.items() if n] + [""]
     prot = benchmarks_dir() / "fewshot_protocols.csv"
     if prot.exists():
         p = pd.read_csv(prot)
@@ -537,6 +563,7 @@ def main() -> None:
     c.add_argument("--lr", type=float, default=ceiling.CeilingCfg.lr)
     c.add_argument("--head-only-steps", type=int, default=0, help="LP-FT: head alone on the frozen encoder first")
     c.add_argument("--encoder-lr-scale", type=float, default=1.0)
+    c.add_argument("--standardize", action="store_true", help="z-score token channels before the head, as the probes do")
     f = sub.add_parser("floors")
     f.add_argument("--tasks", nargs="+", default=["temporal"])
     f.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
@@ -550,6 +577,7 @@ def main() -> None:
     cd.add_argument("--steps", type=int, default=1000)
     cd.add_argument("--head-only-steps", type=int, default=0, help="LP-FT: head alone on the frozen encoder first")
     cd.add_argument("--encoder-lr-scale", type=float, default=1.0)
+    cd.add_argument("--standardize", action="store_true")
     rp = sub.add_parser("report")
     rp.add_argument("--eval-dir", type=Path, default=None)
     args = ap.parse_args()
@@ -557,14 +585,15 @@ def main() -> None:
     EVAL_DIR = getattr(args, "eval_dir", None)
     if args.cmd == "ceilings":
         run_ceilings(args.tasks, args.seeds, ceiling.CeilingCfg(steps=args.steps, lr=args.lr, head_only_steps=args.head_only_steps,
-                                                                encoder_lr_scale=args.encoder_lr_scale), args.n_train)
+                                                                encoder_lr_scale=args.encoder_lr_scale,
+                                                                standardize=args.standardize), args.n_train)
     elif args.cmd == "protocols":
         run_protocols(args.kinds, args.steps, args.which)
     elif args.cmd == "candidate":
         import temporal_candidates as tc
 
         record_candidate(tc.measure(args.name, args.steps, head_only_steps=args.head_only_steps,
-                                    encoder_lr_scale=args.encoder_lr_scale))
+                                    encoder_lr_scale=args.encoder_lr_scale, standardize=args.standardize))
     elif args.cmd == "noise":
         run_noise()
     elif args.cmd == "floors":

@@ -51,19 +51,24 @@ class CeilingCfg:
     heads: int = 4
     head_only_steps: int = 0
     encoder_lr_scale: float = 1.0
+    standardize: bool = False  # z-score each token channel (batch statistics) before the head, as the frozen probes do
 
 
 class Supervised(nn.Module):
     """Encoder + probe head on its layer-normed tokens (the tokens the frozen probes read)."""
 
-    def __init__(self, model_cfg: ModelCfg, kind: str, num_classes: int, heads: int):
+    def __init__(self, model_cfg: ModelCfg, kind: str, num_classes: int, heads: int, standardize: bool = False):
         super().__init__()
         self.encoder = VideoViT(model_cfg)
         self.head = PROBES[kind](model_cfg.embed_dim, num_classes, heads)
+        # the frozen probes z-score every channel with their training set's statistics (evaluate._standardize);
+        # trained end to end, the same is a non-affine batch norm over channels (running statistics in eval)
+        self.standardize = nn.BatchNorm1d(model_cfg.embed_dim, affine=False) if standardize else None
 
     def tokens(self, x: torch.Tensor) -> torch.Tensor:
         h, _ = self.encoder(x)
-        return F.layer_norm(h, h.shape[-1:])
+        h = F.layer_norm(h, h.shape[-1:])
+        return h if self.standardize is None else self.standardize(h.transpose(1, 2)).transpose(1, 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.tokens(x))
@@ -80,7 +85,7 @@ def train_supervised(videos: np.ndarray, labels: np.ndarray, num_classes: int, m
                      cfg: CeilingCfg, seed: int) -> tuple[Supervised, list[float]]:
     """End-to-end cross-entropy training (AdamW, warm-up + cosine); returns the model and its loss curve."""
     torch.manual_seed(seed)
-    model = Supervised(model_cfg, kind, num_classes, cfg.heads)
+    model = Supervised(model_cfg, kind, num_classes, cfg.heads, cfg.standardize)
     opt = torch.optim.AdamW([{"params": model.encoder.parameters(), "lr": cfg.lr * cfg.encoder_lr_scale},
                              {"params": model.head.parameters(), "lr": cfg.lr}], weight_decay=cfg.weight_decay)
     peak = [g["lr"] for g in opt.param_groups]

@@ -65,3 +65,18 @@ def test_head_only_steps_leave_the_encoder_at_its_init_then_fine_tuning_moves_it
     assert not moved and losses[-1] < losses[0]          # the head alone learned
     assert not encoder_moved(steps=8, encoder_lr_scale=0.0)[0]
     assert encoder_moved(steps=8, head_only_steps=4)[0]  # fine-tuning after the head-only steps
+
+
+def test_standardized_head_reads_channels_z_scored_like_the_frozen_probes():
+    """standardize: the head sees every token channel at zero mean and unit variance over the batch's tokens
+    (what evaluate._standardize does with the probe's training set); off, the layer-normed tokens as they are."""
+    _, smoke = profile_cfg("smoke")
+    m = smoke.model
+    torch.manual_seed(0)
+    model = ceiling.Supervised(m, "attentive", 2, 2, standardize=True).train()
+    x = torch.randn(8, 3, m.frames, m.img_size, m.img_size)
+    tokens = model.tokens(x).reshape(-1, m.embed_dim)
+    assert torch.allclose(tokens.mean(0), torch.zeros(m.embed_dim), atol=1e-5)
+    assert torch.allclose(tokens.var(0, unbiased=False), torch.ones(m.embed_dim), atol=1e-3)
+    plain = ceiling.Supervised(m, "attentive", 2, 2).train().tokens(x).reshape(-1, m.embed_dim)
+    assert not torch.allclose(plain.var(0, unbiased=False), torch.ones(m.embed_dim), atol=1e-2)
