@@ -26,15 +26,18 @@ def test_lr_warms_up_then_decays_to_zero():
     assert all(a >= b for a, b in zip(factors[2:], factors[3:])) and ceiling._lr_factor(10, cfg) == pytest.approx(0.0)
 
 
+def _brightness_classes(n: int):
+    """(smoke model config, n uint8 clips, labels): two classes that differ in overall brightness."""
+    torch.set_num_threads(1)
+    m = profile_cfg("smoke")[1].model
+    labels = np.arange(n) % 2
+    noise = np.random.default_rng(0).integers(0, 60, (n, m.frames, m.img_size, m.img_size, 3))
+    return m, (noise + 150 * labels[:, None, None, None, None]).astype(np.uint8), labels
+
+
 def test_supervised_training_learns_brightness_classes():
     """Two classes that differ in overall brightness: a few dozen steps fit them and the val clips follow."""
-    torch.set_num_threads(1)
-    _, smoke = profile_cfg("smoke")
-    m = smoke.model
-    rng = np.random.default_rng(0)
-    labels = np.arange(48) % 2
-    videos = (rng.integers(0, 60, (48, m.frames, m.img_size, m.img_size, 3)) + 150 * labels[:, None, None, None, None])
-    videos = videos.astype(np.uint8)
+    m, videos, labels = _brightness_classes(48)
     cfg = ceiling.CeilingCfg(steps=40, batch_size=16, warmup_steps=4, heads=2)
     model, losses = ceiling.train_supervised(videos[:32], labels[:32], 2, m, "linear", cfg, seed=0)
     assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
@@ -45,13 +48,7 @@ def test_supervised_training_learns_brightness_classes():
 def test_head_only_steps_leave_the_encoder_at_its_init_then_fine_tuning_moves_it():
     """LP-FT: during head_only_steps only the head learns (the encoder stays bit-equal to its init), after them
     the whole model trains; encoder_lr_scale 0 keeps the encoder frozen throughout."""
-    torch.set_num_threads(1)
-    _, smoke = profile_cfg("smoke")
-    m = smoke.model
-    rng = np.random.default_rng(0)
-    labels = np.arange(32) % 2
-    videos = (rng.integers(0, 60, (32, m.frames, m.img_size, m.img_size, 3)) + 150 * labels[:, None, None, None, None])
-    videos = videos.astype(np.uint8)
+    m, videos, labels = _brightness_classes(32)
     torch.manual_seed(0)
     init = {k: v.clone() for k, v in ceiling.Supervised(m, "linear", 2, 2).encoder.state_dict().items()}
 
