@@ -234,19 +234,22 @@ def build_report() -> None:
                 ["data", "n_train", "steps", "lr", "head_only_steps", "encoder_lr_scale", "standardize"], sort=False):
             is_current = data == current
             mine = new_floors[(new_floors.set == task) & (new_floors.data == data)]
-            committed_gen = data == _committed_fingerprint(task, ceilings)
-            row = {"analogue": task, "benchmark": BENCHMARK[task], "generator": "committed" if committed_gen else "candidate",
+            # committed: the clips the pipeline's floors and baselines were scored on (today's evaluation set)
+            committed_gen = is_current
+            # a ceiling on a validation set of another size predates the committed set; one of the same size is a design tried
+            generator = "committed" if committed_gen else ("previous" if int(ceil.n_val.iloc[0]) != len(val) else "candidate")
+            row = {"analogue": task, "benchmark": BENCHMARK[task], "generator": generator,
                    "probe": ceil.probe.iloc[0], "chance_pp": round(100 / len(train.class_names), 2)}
             if len(mine):  # floors measured here on this generator (the committed ones predate it)
                 pm, ph, _ = _ci(mine[mine.floor == "pixels"].acc)
                 rm, rh, rn = _ci(mine[mine.floor == "random_init"].acc)
                 row |= {"pixels_pp": pm, "pixels_ci95": ph, "random_init_pp": rm, "random_init_ci95": rh,
                         "floor_seeds": rn, "floors_from": "reports/benchmarks/analogue_floors.csv"}
-            elif data == _committed_fingerprint(task, ceilings):
+            elif committed_gen:
                 c = committed.iloc[0]
                 row |= {"pixels_pp": c.pixels_pp, "pixels_ci95": c.pixels_ci95, "random_init_pp": c.random_init_pp,
                         "random_init_ci95": c.random_init_ci95, "floor_seeds": 3, "floors_from": "reports/floors.csv"}
-            if data == _committed_fingerprint(task, ceilings):
+            if committed_gen:
                 for regime in ("single", "mixed"):
                     if regime in committed.index:
                         row[f"baseline_{regime}_pp"] = committed.loc[regime, "pretrained_pp"]
@@ -267,8 +270,9 @@ def build_report() -> None:
                 recipe.append(f"LP-FT: {int(ceil.head_only_steps.iloc[0])} head-only steps, encoder lr x{float(ceil.encoder_lr_scale.iloc[0]):g}")
             row["note"] = CANDIDATE_NOTES.get(data, NOTES.get((task, row["generator"]), "")) + (
                 f" (ceiling {'; '.join(recipe)})" if recipe else "")
-            if row.get("floors_from") == "reports/floors.csv" and task == "synthetic_motion" and row["n_val"] != 40:
-                row["note"] = "floors and baselines from the committed 160/40 split; ceiling on this profile's split"
+            if generator == "previous":
+                row["note"] = (f"an earlier evaluation set of this analogue ({int(ceil.n_val.iloc[0])} validation clips)"
+                               + row["note"])
             rows.append(row)
     for kind, question in FEWSHOT_SETS.items():
         runs = pd.read_csv(reports / f"{question}_runs.csv")
@@ -401,11 +405,6 @@ def _with_protocol(df: pd.DataFrame) -> pd.DataFrame:
         df.loc[i, "protocol_pixels_pp"] = r["raw pixels"]
         df.loc[i, "protocol_usable"] = ceiling.usable(r["supervised ceiling"], floors, fewshot=True)
     return df
-
-
-def _committed_fingerprint(task: str, ceilings: pd.DataFrame) -> str:
-    """The clips the committed floors were measured on: the first generator a ceiling ran on."""
-    return ceilings[ceilings.set == task].data.iloc[0]
 
 
 def _figure(df: pd.DataFrame, path: Path) -> None:
