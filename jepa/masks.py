@@ -221,12 +221,13 @@ class MaskGenerator:
         motion = motion_map(x.float().cpu(), self.model.tubelet, self.model.patch) if self.guidance else None
         if world_size == 1:
             return self._draw(x.shape[0], motion, gen)
-        if motion is not None:
+        if motion is not None:  # gathered on the batch's device: NCCL collectives take CUDA tensors only
             import torch.distributed as dist
 
-            parts = [torch.empty_like(motion) for _ in range(world_size)]
-            dist.all_gather(parts, motion)
-            motion = torch.cat(parts)
+            local = motion.to(x.device)
+            parts = [torch.empty_like(local) for _ in range(world_size)]
+            dist.all_gather(parts, local)
+            motion = torch.cat(parts).cpu()
         b = x.shape[0]
         rows = slice(rank * b, (rank + 1) * b)
         return [MaskPair(p.ctx[rows], p.tgt[rows]) for p in self._draw(b * world_size, motion, gen)]

@@ -271,3 +271,33 @@ def test_motion_map_is_zero_for_images_and_positive_on_motion():
     assert motion_map(img, model_t, patch).abs().max() == 0
     x = moving_square_clip(batch=1)
     assert motion_map(x, model_t, patch).max() > 0.1
+
+
+def _guided_rank(rank: int, world: int, init: str, x: torch.Tensor, out: str) -> None:
+    import torch.distributed as dist
+    dist.init_process_group("gloo", init_method=init, rank=rank, world_size=world)
+    try:
+        model = ModelCfg(img_size=64, frames=8, patch=8, tubelet=2, embed_dim=24, depth=1, heads=2, pred_dim=24,
+                         pred_depth=1, pred_heads=2)
+        gen = MaskGenerator(MaskCfg(kind="random"), model, GuidanceCfg(strength=2.0, random_frac=0.1))
+        half = x.shape[0] // world
+        (pair,) = gen(x[rank * half:(rank + 1) * half], torch.Generator().manual_seed(5), rank, world)
+        torch.save({"ctx": pair.ctx, "tgt": pair.tgt}, f"{out}.{rank}")
+    finally:
+        dist.destroy_process_group()
+
+
+def test_guided_masks_under_ddp_gather_the_motion_of_the_whole_batch(tmp_path):
+    """Motion guidance reads every clip's motion map: 2 gloo ranks get exactly their rows of one process's masks."""
+    import torch.multiprocessing as mp
+    x = torch.rand(4, 3, 8, 64, 64, generator=torch.Generator().manual_seed(1))
+    out = str(tmp_path / "r")
+    mp.spawn(_guided_rank, args=(2, f"file://{tmp_path / 'store'}", x, out), nprocs=2, join=True)
+    model = ModelCfg(img_size=64, frames=8, patch=8, tubelet=2, embed_dim=24, depth=1, heads=2, pred_dim=24,
+                     pred_depth=1, pred_heads=2)
+    (whole,) = MaskGenerator(MaskCfg(kind="random"), model, GuidanceCfg(strength=2.0, random_frac=0.1))(
+        x, torch.Generator().manual_seed(5))
+    for rank in (0, 1):
+        got = torch.load(f"{out}.{rank}", weights_only=True)
+        assert torch.equal(got["ctx"], whole.ctx[2 * rank:2 * rank + 2])
+        assert torch.equal(got["tgt"], whole.tgt[2 * rank:2 * rank + 2])
