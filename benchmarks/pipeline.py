@@ -42,7 +42,7 @@ from jepa.config import BENCHMARKS, load_run
 from jepa.data.bank import banked_stream, write_bank
 from jepa.data.stream import synthetic_batch, synthetic_stream
 from jepa.masks import MaskGenerator
-from jepa.train import JEPA, pretrain
+from jepa.train import JEPA, pretrain, step_flops as train_step_flops
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,20 +57,10 @@ def matmul_peak(threads: int, n: int = 1024, repeats: int = 10) -> float:
 
 
 def step_flops(cfg) -> float:
-    """FLOPs of one JEPA training step's forward + backward (the optimizer's elementwise work not counted)."""
-    from torch.utils.flop_counter import FlopCounterMode
-
+    """FLOPs of one JEPA training step's forward + backward on a synthetic batch of the run's regime."""
     m, b = cfg.profile.model, cfg.profile.train.batch_size
-    torch.manual_seed(0)
-    model = JEPA(cfg)
-    target = JEPA(cfg).encoder.requires_grad_(False)
     x, is_image = synthetic_batch(cfg.regime, 0, cfg.seed, b, m.frames, m.img_size)
-    pairs = MaskGenerator(cfg.profile.mask, m, cfg.variant.guidance, cfg.variant.future)(
-        x, torch.Generator().manual_seed(0))
-    with FlopCounterMode(display=False) as counter:
-        loss, _ = model(x, is_image, pairs, target, 0.0)
-        loss.backward()
-    return float(counter.get_total_flops())
+    return train_step_flops(cfg, x, is_image)
 
 
 def _timed(fn) -> float:

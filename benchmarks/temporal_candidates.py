@@ -1,4 +1,4 @@
-"""Arrow-of-time designs tried for the temporal (SSv2) analogue and not adopted (not a test).
+"""Arrow-of-time designs tried for the temporal (SSv2) analogue (not a test).
 
 Each candidate pairs a clip with its exact time reversal (2 classes, identical bag of frames, stationary,
 uniform positions on the torus), so only the order of frames carries the label. The question is whether
@@ -9,10 +9,10 @@ clips as the probes get) sit below it.
 
 - `ripples`: rings born at random times and places spread at 1.6 px/frame while fading (drops on water),
   random contrast polarity; reversed, they gather and brighten.
-- `comets`: a bright head with a fading tail moving head-first at ~2 px/frame; reversed, tail-first
-  (fixed polarity: brighter than the scene).
+- comets, a bright head with a fading tail moving head-first at ~2 px/frame vs tail-first, were tried here
+  first and are now the committed design (`jepa.data.synthetic.evalsets._temporal`).
 
-Run: nice -n 10 .venv/bin/python benchmarks/analogues.py candidate {ripples|comets}
+Run: nice -n 10 .venv/bin/python benchmarks/analogues.py candidate ripples
 (measures it here and appends its rows to reports/benchmarks/ceilings.csv and analogue_floors.csv, keyed by a
 fingerprint of the candidate's clips, so `benchmarks/analogues.py report` lists it beside the committed generator).
 """
@@ -29,14 +29,8 @@ import torch
 
 from jepa import ceiling, evaluate
 from jepa.config import profile_cfg
-from jepa.data.synthetic.evalsets import ClipSet, _balanced_labels
+from jepa.data.synthetic.evalsets import ClipSet, _balanced_labels, _torus_distance
 from jepa.data.synthetic.render import F32, add_grey_noise, background, to_uint8
-
-
-def _torus_distance(g, cx, cy, size):
-    dx = (g - cx[..., None] + size / 2) % size - size / 2
-    dy = (g - cy[..., None] + size / 2) % size - size / 2
-    return np.sqrt(dx[:, :, None, :] ** 2 + dy[:, :, :, None] ** 2)
 
 
 def _reverse(canvas, latents, labels, rng, names):
@@ -65,36 +59,12 @@ def ripples(n, rng, frames=8, size=32, k=4, life=5.0, speed=1.6, width=1.3) -> C
     return _reverse(canvas, np.concatenate(lat, -1), labels, rng, ["spreading", "gathering"])
 
 
-def comets(n, rng, frames=8, size=32, k=2, speed=2.0, head=2.6, tail=(0.75, 0.5, 0.3), gap=2.4) -> ClipSet:
-    labels = _balanced_labels(n, 2)
-    canvas = np.repeat(background(n, size, rng, level=(20.0, 120.0), saturation=0.1, gradient=25.0), frames, axis=1)
-    g, t = np.arange(size, dtype=F32) + F32(0.5), np.arange(frames, dtype=F32)[None]
-    lat = []
-    for _ in range(k):
-        heading = rng.uniform(0, 2 * np.pi, (n, 1)).astype(F32)
-        hx, hy = np.cos(heading), np.sin(heading)
-        v = F32(speed) * rng.uniform(0.8, 1.2, (n, 1)).astype(F32)
-        x0, y0 = rng.uniform(0, size, (2, n, 1)).astype(F32)
-        contrast = rng.uniform(70, 110, (n, 1)).astype(F32)
-        parts = [(1.0, head)] + [(o, head * (0.85 - 0.15 * i)) for i, o in enumerate(tail)]
-        for j, (opacity, r) in enumerate(parts):
-            cx, cy = x0 + (v * t - gap * j) * hx, y0 + (v * t - gap * j) * hy
-            disc = np.clip(r - _torus_distance(g, cx, cy, size) + 0.5, 0, 1)
-            canvas += (disc * (F32(opacity) * contrast)[..., None, None])[..., None]
-        lat.append(np.stack([np.broadcast_to(np.cos(heading), (n, frames)), np.broadcast_to(np.sin(heading), (n, frames)),
-                             ((x0 + v * t * hx) % size) / size, ((y0 + v * t * hy) % size) / size], -1))
-    return _reverse(canvas, np.concatenate(lat, -1), labels, rng, ["head-first", "tail-first"])
-
-
-CANDIDATES = {"ripples": ripples, "comets": comets}
-NOTES = {"ripples": "candidate, not adopted: ripples spreading and fading vs gathering (random polarity)",
-         "comets": "candidate, not adopted: comets head-first vs tail-first (fixed polarity); raw-pixel tokens "
-                   "under the attentive probe read the arrow; the end-to-end ViT does only with its head on z-scored "
-                   "channels (as the probes read them), best after LP-FT"}
+CANDIDATES = {"ripples": ripples}
+NOTES = {"ripples": "candidate, not adopted: ripples spreading and fading vs gathering (random polarity)"}
 
 
 def measure(name: str, steps: int = 1000, seed: int = 0, head_only_steps: int = 0, encoder_lr_scale: float = 1.0,
-            standardize: bool = False) -> dict:
+            standardize: bool = True) -> dict:
     torch.set_num_threads(1)
     _, prof = profile_cfg("tiny")
     m, kind = prof.model, prof.probe.protocol["temporal"]
@@ -127,7 +97,8 @@ if __name__ == "__main__":
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--head-only-steps", type=int, default=0)
     ap.add_argument("--encoder-lr-scale", type=float, default=1.0)
-    ap.add_argument("--standardize", action="store_true", help="z-score token channels before the head, as the probes do")
+    ap.add_argument("--standardize", action=argparse.BooleanOptionalAction, default=True,
+                    help="z-score token channels before the head, as the probes do")
     args = ap.parse_args()
     json.dump(measure(args.candidate, args.steps, head_only_steps=args.head_only_steps,
                       encoder_lr_scale=args.encoder_lr_scale, standardize=args.standardize), sys.stdout)

@@ -51,9 +51,17 @@ def _digest(*parts: Any) -> str:
     return hashlib.sha1(blob).hexdigest()[:12]
 
 
+def _generator_source() -> str:
+    """Digest of the synthetic generators' code: evaluation sets built by other code are rebuilt."""
+    from jepa.data import synthetic
+
+    files = sorted(Path(synthetic.__file__).parent.glob("*.py"))
+    return _digest(*[hashlib.sha1(f.read_bytes()).hexdigest() for f in files])
+
+
 def eval_dir_for(profile: ProfileCfg, cache: Path) -> Path:
-    """Evaluation sets at the trial's clip size, built once per (frames, size, set sizes)."""
-    key = _digest(profile.model.frames, profile.model.img_size, profile.data.model_dump())
+    """Evaluation sets at the trial's clip size, built once per (frames, size, set sizes, generator code)."""
+    key = _digest(profile.model.frames, profile.model.img_size, profile.data.model_dump(), _generator_source())
     out = Path(cache) / f"eval-{profile.model.frames}x{profile.model.img_size}-{key}"
     if not (out / "manifest.json").exists():
         eval_data.build(profile, out)
@@ -75,38 +83,28 @@ def _floor(kind: str, profile: ProfileCfg, seed: int, eval_dir: Path, cache: Pat
 
 
 def step_gflop(profile: ProfileCfg, repeats: int = 3) -> float:
-    """GFLOP of one baseline training step (forward and backward; torch's FlopCounterMode), averaged over
-    `repeats` mask draws: a trial's cost that, unlike its wall time on a shared machine, does not depend on
-    what else ran beside it."""
-    import copy
-
+    """GFLOP of one baseline training step on a random batch, averaged over `repeats` mask draws, with the
+    context loss at its final weight: a trial's cost (`train.step_flops`)."""
     import torch
-    from torch.utils.flop_counter import FlopCounterMode
 
-    from jepa.masks import MaskGenerator
-    from jepa.train import JEPA
+    from jepa.train import step_flops
 
     cfg = RunConfig(profile_name="flops", regime="single", variant_name="baseline", seed=0, profile=profile,
                     variant=VariantCfg(description="V-JEPA loss only."))
-    torch.manual_seed(0)
-    model = JEPA(cfg)
-    target = copy.deepcopy(model.encoder).requires_grad_(False)
     m, b = profile.model, profile.train.batch_size
     x = torch.randn(b, 3, m.frames, m.img_size, m.img_size, generator=torch.Generator().manual_seed(0))
-    is_image = torch.zeros(b, dtype=torch.bool)
-    masks = MaskGenerator(profile.mask, m)
-    total = 0
-    for i in range(repeats):
-        with FlopCounterMode(display=False) as counter:
-            loss, _ = model(x, is_image, masks(x, torch.Generator().manual_seed(i)), target, 0.75)
-            loss.backward()
-        total += counter.get_total_flops()
-    return total / repeats / 1e9
+    return step_flops(cfg, x, torch.zeros(b, dtype=torch.bool), range(repeats), 0.75) / 1e9
 
 
 def _profile_identity(profile: ProfileCfg) -> dict:
     """What determines a trial's numbers: the resolved profile without its prose description."""
     return profile.model_dump(exclude={"description"})
+
+
+def trial_key(profile: ProfileCfg, regime: str, seed: int) -> str:
+    """What a trial's cached row is filed under: its resolved recipe, regime, seed and the code of the synthetic
+    generators (its pretraining stream and evaluation clips), so a row made from other clips is never reused."""
+    return _digest(_profile_identity(profile), regime, seed, _generator_source())
 
 
 def run_trial(name: str, overrides: dict[str, Any], seed: int, base: ProfileCfg, results_dir: str | Path,
@@ -115,7 +113,7 @@ def run_trial(name: str, overrides: dict[str, Any], seed: int, base: ProfileCfg,
     from jepa.train import pretrain
 
     profile = apply_overrides(base, overrides)
-    key = _digest(_profile_identity(profile), regime, seed)
+    key = trial_key(profile, regime, seed)
     out = Path(results_dir) / f"{name}-s{seed}-{key}.json"
     if out.exists():
         return read_json(out)

@@ -51,7 +51,7 @@ class CeilingCfg:
     heads: int = 4
     head_only_steps: int = 0
     encoder_lr_scale: float = 1.0
-    standardize: bool = False  # z-score each token channel (batch statistics) before the head, as the frozen probes do
+    standardize: bool = True  # z-score each token channel (batch statistics) before the head, as the frozen probes do
 
 
 class Supervised(nn.Module):

@@ -22,6 +22,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -136,15 +137,17 @@ def _episode_kind(kind: str, profile: ProfileCfg) -> str:
     return kind
 
 
-def score_encoder(features, profile: ProfileCfg, n_episodes: int = N_EPISODES) -> dict:
+def score_encoder(tokens, profile: ProfileCfg, n_episodes: int = N_EPISODES) -> dict:
     """Per-episode accuracies of one frozen encoder on every few-shot set: {set: {episodes, n_way, q_query, acc}}.
 
-    `features(videos) -> (N, D)` pooled features; acc maps the shot count (str) to one accuracy per episode."""
+    `tokens(videos) -> (N, L, D)` the encoder's tokens, mean-pooled here into the prototypes' features (the
+    protocol chosen for every encoder, docs/method.md "Few-shot protocol"); acc maps the shot count (str) to
+    one accuracy per episode."""
     out = {}
     for kind in FEWSHOT_SETS:
         clips = fewshot_clips(kind, profile)
         eps = episodes(clips.labels, _episode_kind(kind, profile), n_episodes)
-        feats = features(clips.videos)
+        feats = tokens(clips.videos).mean(dim=1)
         out[kind] = {"episodes": {str(k): episodes_fingerprint(ep) for k, ep in eps.items()},
                      "n_way": N_WAY, "q_query": Q_QUERY,
                      "acc": {str(k): [round(float(a), 6) for a in fewshot.evaluate_fewshot(feats, clips.labels, ep)]
@@ -159,7 +162,7 @@ def score_run(profile_name: str, profile: ProfileCfg, regime: str, variant: str,
         raise ValueError(f"expected regime single | mixed, got {regime!r}")
     encoder = load_encoder(paths.run_dir(regime, variant, seed) / "encoder.pt")
     record = {"profile": profile_name, "regime": regime, "variant": variant, "seed": seed,
-              "sets": score_encoder(lambda videos: encoder_tokens(encoder, videos).mean(dim=1), profile, n_episodes)}
+              "sets": score_encoder(partial(encoder_tokens, encoder), profile, n_episodes)}
     return _write_scores(paths.fewshot_scores(regime, variant, seed), record)
 
 
@@ -169,16 +172,12 @@ def score_floor(profile_name: str, profile: ProfileCfg, floor: str, seed: int | 
     initialisation) or "pixels" (mean-pooled raw patches, seed-free)."""
     m = profile.model
     if floor == "pixels":
-        def features(videos):
-            return pixel_tokens(videos, m.tubelet, m.patch).mean(dim=1)
+        tokens = partial(pixel_tokens, tubelet=m.tubelet, patch=m.patch)
     elif floor == "random_init":
-        encoder = random_encoder(m, seed)
-
-        def features(videos):
-            return encoder_tokens(encoder, videos).mean(dim=1)
+        tokens = partial(encoder_tokens, random_encoder(m, seed))
     else:
         raise ValueError(f"expected floor {' | '.join(FLOORS)}, got {floor!r}")
-    record = {"profile": profile_name, "floor": floor, "seed": seed, "sets": score_encoder(features, profile, n_episodes)}
+    record = {"profile": profile_name, "floor": floor, "seed": seed, "sets": score_encoder(tokens, profile, n_episodes)}
     return _write_scores(paths.fewshot_floor_scores(floor, seed), record)
 
 

@@ -314,6 +314,27 @@ def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = 
     return summary
 
 
+def step_flops(cfg: RunConfig, x: torch.Tensor, is_image: torch.Tensor, mask_seeds=(0,),
+               context_weight: float = 0.0) -> float:
+    """FLOPs of one training step's forward + backward (torch's FlopCounterMode; the optimizer's elementwise
+    work not counted), averaged over the mask draws of `mask_seeds`: a cost that, unlike wall time on a
+    shared machine, does not depend on what else ran beside it."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    torch.manual_seed(0)
+    model = JEPA(cfg)
+    target = copy.deepcopy(model.encoder).requires_grad_(False)
+    masks = MaskGenerator(cfg.profile.mask, cfg.profile.model, cfg.variant.guidance, cfg.variant.future)
+    total = 0
+    for seed in mask_seeds:
+        pairs = masks(x, torch.Generator().manual_seed(seed))
+        with FlopCounterMode(display=False) as counter:
+            loss, _ = model(x, is_image, pairs, target, context_weight)
+            loss.backward()
+        total += counter.get_total_flops()
+    return float(total / len(mask_seeds))
+
+
 @torch.no_grad()
 def _ema_update(target_encoder: nn.Module, online: nn.Module, momentum: float) -> None:
     for pt, po in zip(target_encoder.parameters(), online.parameters()):

@@ -50,16 +50,16 @@ EPIC_VERBS: dict[str, dict[str, str]] = {
 # SSv2-like relations between two objects (pretraining only; the temporal evaluation
 # analogue is built separately so it can be made shortcut-free).
 RELATIONS: dict[str, dict[str, str]] = {
-    "approach": {"actor": "object", "response": "none", "style": "reach", "after": "stay"},
-    "recede": {"actor": "object", "response": "none", "style": "reach", "after": "stay", "reverse": "yes"},
-    "cover": {"actor": "object", "response": "none", "style": "reach", "after": "cover"},
-    "uncover": {"actor": "object", "response": "none", "style": "reach", "after": "cover", "reverse": "yes"},
-    "appear": {"actor": "none", "response": "appear", "style": "reach", "after": "stay"},
-    "disappear": {"actor": "none", "response": "appear", "style": "reach", "after": "stay", "reverse": "yes"},
-    "grow": {"actor": "none", "response": "inflate", "style": "reach", "after": "stay"},
-    "shrink": {"actor": "none", "response": "inflate", "style": "reach", "after": "stay", "reverse": "yes"},
-    "collide": {"actor": "object", "response": "push", "style": "reach", "after": "stay"},
-    "pass-by": {"actor": "object", "response": "none", "style": "reach", "after": "pass"},
+    "approach": {"actor": "object", "response": "none", "after": "stay"},
+    "recede": {"actor": "object", "response": "none", "after": "stay", "reverse": "yes"},
+    "cover": {"actor": "object", "response": "none", "after": "cover"},
+    "uncover": {"actor": "object", "response": "none", "after": "cover", "reverse": "yes"},
+    "appear": {"actor": "none", "response": "appear", "after": "stay"},
+    "disappear": {"actor": "none", "response": "appear", "after": "stay", "reverse": "yes"},
+    "grow": {"actor": "none", "response": "inflate", "after": "stay"},
+    "shrink": {"actor": "none", "response": "inflate", "after": "stay", "reverse": "yes"},
+    "collide": {"actor": "object", "response": "push", "after": "stay"},
+    "pass-by": {"actor": "object", "response": "none", "after": "pass"},
 }
 RELATION_CLASSES = {f"relation:{k}": v for k, v in RELATIONS.items()}
 

@@ -6,9 +6,9 @@ label information *by construction*, not just empirically:
 - Positions (and orientations) are uniform on a torus canvas, so every pixel of every
   frame has the same distribution in every class: a linear readout of pixels, of
   per-frame brightness or of position is blind (its class-conditional mean is the same).
-- "temporal" pairs each clip with its exact time reversal and uses stationary dynamics,
-  so single frames, any fixed pair of frames (one tubelet) and the bag of frames have the
-  same distribution in both classes; only the order of frames carries the label.
+- "temporal" pairs each clip with its exact time reversal, with uniform positions and
+  headings, so single frames (at any index) and the bag of frames have the same
+  distribution in both classes; only the order of frames carries the label.
 
 `latents` holds the generator's own per-frame variables (N, T, D); `oracle_features`
 turns them into the features of the oracle probe used to show each task is solvable.
@@ -170,97 +170,60 @@ def _motion(n: int, rng, frames: int, size: int) -> ClipSet:
 
 
 # --------------------------------------------------------------------------- temporal
-TEMPORAL_CLASSES = ["speeding-up", "slowing-down"]
-TEMPORAL_VARIANTS = ("translate", "rotate", "orbit")
+TEMPORAL_CLASSES = ["head-first", "tail-first"]
 
 
-def temporal_tracks(n: int, rng, frames: int, size: int):
-    """Class-0 ('speeding-up') dynamics: the speed of one process follows a sawtooth
-    (gradual speed-up, sudden drop) with a random period of 3-5 frames and a uniform random
-    phase, so the speed distribution is the same at every frame (stationary). The process is
-    one of: translation along a random direction, spin in place with a random sense, or an
-    orbit (random sense) of one object around another.
-
-    Returns (tracks list, per-frame active-process state (N, T) in units of its top speed, variant ids).
-    """
-    variant = rng.integers(0, len(TEMPORAL_VARIANTS), n)
-    period = rng.integers(3, 6, (n, 1)).astype(F32)
-    phase = rng.uniform(0, 1, (n, 1)).astype(F32)
-    ramp = (phase + np.arange(frames - 1, dtype=F32)[None] / period) % F32(1.0)          # (N, steps)
-    speed = F32(0.08) + F32(0.92) * ramp                                                  # fraction of top speed
-    state = np.concatenate([np.zeros((n, 1), F32), np.cumsum(speed, axis=1)], axis=1)    # (N, T)
-    sense = np.where(rng.random((n, 1)) < 0.5, F32(-1.0), F32(1.0))
-    heading = rng.uniform(0, 2 * np.pi, (n, 1)).astype(F32)
-    centre = rng.uniform(0, size, (2, n, 1)).astype(F32)
-    angle0 = rng.uniform(0, 2 * np.pi, (n, 1)).astype(F32)
-    v_translate, v_spin, v_orbit = F32(0.085 * size), F32(0.55), F32(0.42)
-    is_t, is_r, is_o = (variant == 0)[:, None], (variant == 1)[:, None], (variant == 2)[:, None]
-    orbit_r = F32(0.27 * size)
-    orbit_angle = angle0 + sense * v_orbit * state
-    x = np.where(is_t, centre[0] + np.cos(heading) * v_translate * state,
-                 np.where(is_o, centre[0] + orbit_r * np.cos(orbit_angle), centre[0]))
-    y = np.where(is_t, centre[1] + np.sin(heading) * v_translate * state,
-                 np.where(is_o, centre[1] + orbit_r * np.sin(orbit_angle), centre[1]))
-    angle = np.where(is_r, angle0 + sense * v_spin * state, np.broadcast_to(angle0, (n, frames)))
-    mover = ObjectTracks(x=x, y=y, radius=np.broadcast_to(rng.uniform(0.13, 0.2, (n, 1)).astype(F32) * size,
-                                                          (n, frames)),
-                         angle=angle, **_polarity_look(n, rng, (2, 1, 3)))
-    anchor = ObjectTracks(x=np.broadcast_to(centre[0], (n, frames)), y=np.broadcast_to(centre[1], (n, frames)),
-                          radius=np.full((n, frames), 0.12 * size, F32), angle=np.broadcast_to(angle0, (n, frames)),
-                          opacity=np.broadcast_to(is_o.astype(F32), (n, frames)), **_polarity_look(n, rng, (0, 4)))
-    return [anchor, mover], state, variant
+def _torus_distance(grid: np.ndarray, cx: np.ndarray, cy: np.ndarray, size: int) -> np.ndarray:
+    """(N, T, H, W) distance from every pixel centre to the point (cx, cy) (N, T) on the wrapped canvas."""
+    dx = (grid - cx[..., None] + size / 2) % size - size / 2
+    dy = (grid - cy[..., None] + size / 2) % size - size / 2
+    return np.sqrt(dx[:, :, None, :] ** 2 + dy[:, :, :, None] ** 2)
 
 
-_BG_LEVEL = (85.0, 170.0)
+def _temporal(n: int, rng, frames: int, size: int, labels: np.ndarray | None = None, comets: int = 2) -> ClipSet:
+    """SSv2 analogue, isolating the arrow of time: comets moving head-first vs the same clips played
+    backwards (tail-first), 2 classes.
 
-
-def _polarity_look(n: int, rng, shapes) -> dict:
-    """Object colour = background level +- contrast with a random sign (polarity), so an
-    object is brighter or darker than the scene with equal probability: the expected pixel
-    value does not depend on where or how large the object is."""
-    polarity = np.where(rng.random((n, 1)) < 0.5, F32(-1.0), F32(1.0))
-    level = F32(np.mean(_BG_LEVEL))
-    contrast = rng.uniform(55, 80, (n, 1)).astype(F32)
-    color = level + polarity * contrast + rng.uniform(-15, 15, (n, 3)).astype(F32)
-    texture = np.where(rng.random(n) < 0.5, cat.TEXTURES.index("solid"), cat.TEXTURES.index("stripes"))
-    return dict(shape=rng.choice(np.array(shapes), n), texture=texture, color=color,
-                color2=level + F32(0.4) * (color - level))
-
-
-def _temporal(n: int, rng, frames: int, size: int, labels: np.ndarray | None = None) -> ClipSet:
-    """SSv2 analogue, isolating temporal order: 'speeding-up' vs its exact time reversal
-    'slowing-down' (a sudden jump in speed, then a gradual slow-down).
-
+    A comet is a bright head (radius 2.6 px at 32 px) trailed by three fading, shrinking discs 2.4 px
+    apart, moving straight at about 2 px/frame in a uniform random heading from a uniform random
+    start on the wrapped canvas; two per clip, brighter than a dark-to-mid background.
     Why this design (docs/method.md, "Synthetic analogues", lists what failed before):
-    - Class 1 clips are class-0 clips played backwards, so the bag of frames is identical in
-      distribution: a frame-shuffled or single-random-frame model is at chance, exactly.
-    - The dynamics are stationary (uniform random phase of the speed sawtooth), positions and
-      orientations uniform on the torus and directions/senses random, so even a frame (or a
-      two-frame tubelet) at a FIXED index has the same distribution in both classes: a probe
-      that reads 'the state at t=0' (e.g. an attentive probe on a random encoder with temporal
-      position embeddings) learns nothing. Approach/recede, appear/disappear, grow/shrink fail
-      this: their first frame alone reveals the class.
-    - Random contrast polarity (with uniform positions) makes every pixel's class-conditional
-      mean equal, so a linear probe on raw pixels of the whole clip is blind.
-    - Speed change is a third-order temporal statistic: telling the classes apart needs
-      comparing at least three frames (two consecutive displacements), i.e. order.
-    Binary because the order-blind floor is exact only then: a bag of frames recovers the
-    trajectory up to reversal, so with more classes it would identify the pair.
+    - Class 1 clips are class-0 clips played backwards (the sensor noise is drawn after the
+      reversal), so the bag of frames is identical in distribution: a frame-shuffled or
+      single-frame model is at chance, exactly.
+    - Positions and headings are uniform on the torus, so a frame at any FIXED index has the same
+      distribution in both classes, and every pixel's class-conditional mean is equal: a linear
+      probe on raw pixels of the whole clip is blind.
+    - The cue is one comparison a tubelet can make: whether the head leads or trails the motion.
+      Earlier designs whose cue was a change of speed inside a 3-5 frame sawtooth (a third-order
+      statistic, partly inside one tubelet) were not learned by the tiny ViT even with labels.
+    Binary because the order-blind floor is exact only then.
     """
     labels = _balanced_labels(n, 2) if labels is None else np.asarray(labels, np.int64)
-    tracks, state, variant = temporal_tracks(n, rng, frames, size)
+    scale = F32(size / 32)
+    canvas = np.repeat(background(n, size, rng, level=(20.0, 120.0), saturation=0.1, gradient=25.0), frames, axis=1)
+    grid, t = np.arange(size, dtype=F32) + F32(0.5), np.arange(frames, dtype=F32)[None]
+    head, gap, tail = F32(2.6) * scale, F32(2.4) * scale, (0.75, 0.5, 0.3)
+    parts = [(1.0, head)] + [(opacity, head * F32(0.85 - 0.15 * i)) for i, opacity in enumerate(tail)]
+    latents = []
+    for _ in range(comets):
+        heading = rng.uniform(0, 2 * np.pi, (n, 1)).astype(F32)
+        hx, hy = np.cos(heading), np.sin(heading)
+        travel = F32(2.0) * scale * rng.uniform(0.8, 1.2, (n, 1)).astype(F32) * t      # (N, T) along the heading
+        x0, y0 = rng.uniform(0, size, (2, n, 1)).astype(F32)
+        contrast = rng.uniform(70, 110, (n, 1)).astype(F32)
+        for j, (opacity, radius) in enumerate(parts):
+            cx, cy = x0 + (travel - gap * j) * hx, y0 + (travel - gap * j) * hy
+            disc = np.clip(radius - _torus_distance(grid, cx, cy, size) + 0.5, 0, 1)
+            canvas += (disc * (F32(opacity) * contrast)[..., None, None])[..., None]
+        along = ((x0 * hx + y0 * hy + travel) % size) / size                              # position along the heading
+        latents.append(np.stack([np.broadcast_to(hx, (n, frames)), np.broadcast_to(hy, (n, frames)), along,
+                                 ((x0 + travel * hx) % size) / size, ((y0 + travel * hy) % size) / size], -1))
     backwards = labels == 1
-    tracks = [t.reversed_in_time().select(backwards, t) for t in tracks]
-    state = np.where(backwards[:, None], state[:, ::-1], state)
-    canvas = np.repeat(background(n, size, rng, level=_BG_LEVEL, saturation=0.1, gradient=25.0), frames, axis=1)
-    for t in tracks:
-        draw(canvas, t)
+    canvas = np.where(backwards[:, None, None, None, None], canvas[:, ::-1], canvas)
     add_grey_noise(canvas, rng, 6.0)
-    speed = np.concatenate([np.zeros((n, 1), F32), np.abs(np.diff(state, axis=1))], axis=1)
-    mover = tracks[1]
-    latents = np.stack([speed, (mover.x % size) / size, (mover.y % size) / size,
-                        np.broadcast_to((variant == 0)[:, None], (n, frames)).astype(F32),
-                        np.broadcast_to((variant == 1)[:, None], (n, frames)).astype(F32)], axis=-1)
+    latents = np.concatenate(latents, -1)
+    latents = np.where(backwards[:, None, None], latents[:, ::-1], latents)
     return ClipSet(to_uint8(canvas), labels, list(TEMPORAL_CLASSES), "temporal", latents.astype(F32))
 
 

@@ -184,90 +184,64 @@ def render_hand_verbs(class_names: list[str], frames: int, size: int, rng: np.ra
 
 
 # --------------------------------------------------------------------------- two-body clips
-_RESPONSES = ("none", "take", "put", "push", "pull", "turn-cw", "turn-ccw", "shake", "squeeze", "inflate",
-              "switch-on", "switch-off", "flip", "appear")
-_STYLES = ("reach", "stir", "rub")
-_AFTER = ("retreat", "stay", "cover", "pass")
-_ACTORS = ("hand", "object", "none")
-# Responses defined as the exact time reversal of another.
-_REVERSED_RESPONSE = {"put": "take", "switch-off": "switch-on"}
+# What a relation (catalogue.RELATIONS) can ask for; `reverse: yes` plays the clip backwards.
+_ACTORS = ("object", "none")
+_RESPONSES = ("none", "push", "inflate", "appear")
+_AFTER = ("stay", "cover", "pass")
 
 
-def _reverse_rows(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    return np.where(rows[:, None], a[:, ::-1], a)
+def _code(specs: list[dict], key: str, table: tuple[str, ...]) -> np.ndarray:
+    bad = sorted({s[key] for s in specs} - set(table))
+    if bad:
+        raise ValueError(f"two-body relation {key} {bad}: expected one of {table}")
+    return np.array([table.index(s[key]) for s in specs])[:, None]
 
 
 def two_body_tracks(specs: list[dict], frames: int, size: int, rng: np.random.Generator):
-    """An actor (hand, object or nothing) approaches a target object and the target responds.
+    """An actor (an object or nothing) approaches a target object and the target responds.
 
     Returns (target, actor) ObjectTracks. Phases: approach until contact u_c, interaction
-    until u_r, then the actor retreats, stays, covers the target or passes through.
+    until u_r; the actor then stays, covers the target, or (`pass`) moves through it at constant speed.
     """
     n = len(specs)
-    response = [_REVERSED_RESPONSE.get(s["response"], s["response"]) for s in specs]
-    reverse = np.array([s.get("reverse") == "yes" or s["response"] in _REVERSED_RESPONSE for s in specs])
-    code = lambda values, table: np.array([table.index(v) for v in values])[:, None]  # noqa: E731
-    resp = code(response, _RESPONSES)
-    style = code([s["style"] for s in specs], _STYLES)
-    after = code([s["after"] for s in specs], _AFTER)
-    actor_kind = code([s["actor"] for s in specs], _ACTORS)[:, 0]
+    resp, after = _code(specs, "response", _RESPONSES), _code(specs, "after", _AFTER)
+    no_actor = _code(specs, "actor", _ACTORS) == 1
+    reverse = np.array([s.get("reverse") == "yes" for s in specs])
 
     u = clip_time(frames)
-    two_pi = F32(2 * np.pi)
     uc = rng.uniform(0.3, 0.4, (n, 1)).astype(F32)
     ur = uc + rng.uniform(0.25, 0.3, (n, 1)).astype(F32)
     w_in = smoothstep((u - uc) / (ur - uc))                  # progress of the interaction
-    w_out = smoothstep((u - ur) / (1 - ur))                  # progress of the retreat
-    during = ((u >= uc) & (u <= ur)).astype(F32)
-    cycle = two_pi * 2 * (u - uc) / (ur - uc)
+    w_out = smoothstep((u - ur) / (1 - ur))                  # progress after it
 
     heading = rng.uniform(0, 2 * np.pi, (n, 1)).astype(F32)
     dx, dy = np.cos(heading), np.sin(heading)               # from target towards the actor's start
     r_t = rng.uniform(0.12, 0.18, (n, 1)).astype(F32) * size
-    is_hand = (actor_kind == 0)[:, None]
-    r_a = np.where(is_hand, F32(0.24 * size), rng.uniform(0.1, 0.14, (n, 1)).astype(F32) * size)
+    r_a = rng.uniform(0.1, 0.14, (n, 1)).astype(F32) * size
     d_far = F32(0.5 * size)
-    d_contact = np.where(is_hand, r_t + F32(0.8) * r_a, F32(0.9) * (r_t + r_a))
+    d_contact = F32(0.9) * (r_t + r_a)
     d_approach = d_far + (d_contact - d_far) * smoothstep(u / uc)
     dist = np.where(u < uc, d_approach, d_contact)
-    dist = np.where((after == 0) & (u > ur), d_contact + (d_far - d_contact) * w_out, dist)
-    dist = np.where(after == 2, np.where(u < uc, d_approach, d_contact * (1 - w_in)), dist)
-    dist = np.where(after == 3, d_far * (1 - 2 * u), dist)
-    wiggle_a = np.where(style == 1, F32(0.08 * size) * np.cos(cycle), F32(0.0)) * during
-    wiggle_b = (np.where(style == 1, F32(0.08 * size) * np.sin(cycle), F32(0.0))
-                + np.where(style == 2, F32(0.1 * size) * np.sin(cycle), F32(0.0))) * during
+    dist = np.where(after == 1, np.where(u < uc, d_approach, d_contact * (1 - w_in)), dist)
+    dist = np.where(after == 2, d_far * (1 - 2 * u), dist)
     cx, cy = rng.uniform(0, size, (2, n, 1)).astype(F32)
-    ax = cx + dist * dx + wiggle_a * dx - wiggle_b * dy
-    ay = cy + dist * dy + wiggle_a * dy + wiggle_b * dx
+    ax, ay = cx + dist * dx, cy + dist * dy
 
-    # target response
-    follow = (d_far - d_contact) * w_out
-    shift = (np.where(resp == 1, follow, F32(0.0)) + np.where(resp == 4, F32(0.5) * follow, F32(0.0))
-             - np.where(resp == 3, F32(0.25 * size) * w_in, F32(0.0)))
-    jiggle = np.where(resp == 7, F32(0.06 * size) * np.sin(1.5 * cycle), F32(0.0)) * during
-    tx = cx + shift * dx - jiggle * dy
-    ty = cy + shift * dy + jiggle * dx
-    t_angle = (rng.uniform(0, 2 * np.pi, (n, 1)).astype(F32)
-               + np.where(resp == 5, F32(1.6), np.where(resp == 6, F32(-1.6), F32(0.0))) * w_in)
-    t_radius = r_t * np.where(resp == 8, 1 - F32(0.45) * w_in, np.where(resp == 9, 1 + F32(0.7) * w_in, F32(1.0)))
-    t_gain = np.where(resp == 10, F32(0.45) + F32(0.7) * w_in, F32(1.0))
-    t_squash = np.where(resp == 12, np.abs(np.cos(np.pi * w_in)) + F32(0.08), F32(1.0))
-    t_opacity = np.where(resp == 13, w_in, F32(1.0))
+    # target response: pushed away from the actor, inflating, or appearing
+    shift = -np.where(resp == 1, F32(0.25 * size) * w_in, F32(0.0))
+    t_radius = r_t * np.where(resp == 2, 1 + F32(0.7) * w_in, F32(1.0))
+    t_opacity = np.where(resp == 3, w_in, F32(1.0))
     shape_t = rng.choice([0, 1, 2, 4, 5], n)
-    target = ObjectTracks(x=tx, y=ty, radius=t_radius, angle=t_angle, squash=t_squash, opacity=t_opacity,
-                          gain=t_gain, **_look(n, rng, shape_t, rng.integers(0, len(cat.TEXTURES), n)))
+    target = ObjectTracks(x=cx + shift * dx, y=cy + shift * dy, radius=t_radius,
+                          angle=np.broadcast_to(rng.uniform(0, 2 * np.pi, (n, 1)).astype(F32), (n, frames)),
+                          opacity=np.broadcast_to(t_opacity, (n, frames)),
+                          **_look(n, rng, shape_t, rng.integers(0, len(cat.TEXTURES), n)))
 
-    # actor look: a skin-toned bar pointing at the target, an object, or nothing
-    a_shape = np.where(is_hand[:, 0], _SHAPE_ID["bar"], rng.choice([0, 1, 3, 4], n))
-    look = _look(n, rng, a_shape, np.where(is_hand[:, 0], 0, rng.integers(0, len(cat.TEXTURES), n)))
-    skin = _SKIN[rng.integers(0, len(_SKIN), n)]
-    look["color"] = np.where(is_hand, skin, look["color"])
-    a_angle = np.where(is_hand, heading + F32(np.pi), rng.uniform(0, 2 * np.pi, (n, 1)).astype(F32))
-    a_radius = np.where(after == 2, np.maximum(r_a, F32(1.3) * r_t), r_a)
+    a_radius = np.where(after == 1, np.maximum(r_a, F32(1.3) * r_t), r_a)
+    look = _look(n, rng, rng.choice([0, 1, 3, 4], n), rng.integers(0, len(cat.TEXTURES), n))
     actor = ObjectTracks(x=ax, y=ay, radius=np.broadcast_to(a_radius, (n, frames)),
-                         angle=np.broadcast_to(a_angle, (n, frames)),
-                         opacity=np.broadcast_to(np.where(actor_kind[:, None] == 2, F32(0.0), F32(1.0)), (n, frames)),
-                         **look)
+                         angle=np.broadcast_to(rng.uniform(0, 2 * np.pi, (n, 1)).astype(F32), (n, frames)),
+                         opacity=np.broadcast_to(np.where(no_actor, F32(0.0), F32(1.0)), (n, frames)), **look)
     if reverse.any():
         target, actor = _reverse_obj(target, reverse), _reverse_obj(actor, reverse)
     return target, actor

@@ -83,7 +83,7 @@ SOURCE_CLASSES: dict[str, list[str]] = {
     # UCF-like: single-object actions (the Kinetics-like catalogue minus few-shot val/test).
     "ucf_like": _allowed(cat.KINETICS_CLASSES),
     # SSv2-like: hand-object verbs (EPIC-like train verbs), two-object relations, and the
-    # temporal analogue's speeding-up / slowing-down dynamics.
+    # temporal analogue's comets moving head-first / tail-first.
     "ssv2_like": _allowed(cat.EPIC_VERBS) + list(cat.RELATION_CLASSES) + _TEMPORAL_SOURCE_CLASSES,
     # Image-like stills (ImageNet analogue): shape x texture x colour.
     "image_like": list(cat.IMAGE_CLASSES),
