@@ -203,10 +203,18 @@ def summarize(rows: pd.DataFrame, ceilings: dict[str, float] | None = None,
     return pd.DataFrame(out)
 
 
-def choose(summary: pd.DataFrame, min_analogues: int = 2) -> str | None:
+MIN_ANALOGUES = 3   # the target: the baseline clears its random-init floor on at least 3 of the 4 analogues
+COST_TIE = 0.10     # a recipe change must save more than this fraction of the training FLOPs to count as cheaper
+
+
+def choose(summary: pd.DataFrame, min_analogues: int = MIN_ANALOGUES, overrides: dict[str, dict] | None = None,
+           tie: float = COST_TIE) -> str | None:
     """The cheapest trial whose pretrained encoder clears the random-init floor with separated 95% CIs on at
     least `min_analogues` analogues over at least 3 seeds; None when no trial does. Cheapest: training TFLOP
-    per run where measured (wall minutes otherwise, or to break a tie), then more analogues cleared."""
+    per run where measured (wall minutes otherwise); trials within `tie` of the cheapest count as equally
+    cheap, and among them the one that clears more analogues wins, then the one whose pretraining captures
+    the larger mean share of the learnable headroom (over analogues with a usable ceiling), then the one
+    with fewer `overrides` (the recipe closest to the committed one)."""
     agg = {"wins": ("beats_random_init", "sum"), "minutes": ("minutes_per_run", "first"), "seeds": ("seeds", "first")}
     if "train_tflop" in summary:
         agg["tflop"] = ("train_tflop", "first")
@@ -214,8 +222,12 @@ def choose(summary: pd.DataFrame, min_analogues: int = 2) -> str | None:
     ok = wins[(wins.wins >= min_analogues) & (wins.seeds >= 3)].copy()
     if ok.empty:
         return None
-    ok["cost"] = ok.tflop.round(1) if "tflop" in ok and ok.tflop.notna().all() else ok.minutes
-    return str(ok.sort_values(["cost", "wins", "minutes"], ascending=[True, False, True]).index[0])
+    ok["cost"] = ok.tflop if "tflop" in ok and ok.tflop.notna().all() else ok.minutes
+    ok = ok[ok.cost <= (1 + tie) * ok.cost.min()]
+    ok["changes"] = [len((overrides or {}).get(t, {})) for t in ok.index]
+    shares = summary.groupby("trial").share_pct.mean() if "share_pct" in summary else pd.Series(dtype=float)
+    ok["share"] = shares.reindex(ok.index).fillna(-np.inf).round(1)
+    return str(ok.sort_values(["wins", "share", "changes", "cost"], ascending=[False, False, True, True]).index[0])
 
 
 def best_share_per_cost(summary: pd.DataFrame) -> pd.DataFrame:
@@ -319,8 +331,11 @@ def report(summary: pd.DataFrame, params, chosen: str | None) -> str:
     lines += ["", "What the table shows:", "", *findings(summary), "",
               "Trial notes:", ""] + [f"- `{k}`: {t.note}" for k, t in cal.trials.items()] + [""]
     if chosen:
-        lines.append(f"**Chosen:** `{chosen}`, the cheapest trial (training TFLOP per run) whose baseline clears the "
-                     "random-init floor with separated CIs on at least two analogues over three seeds.")
+        lines.append(f"**Chosen:** `{chosen}`, the cheapest trial (training TFLOP per run; within {COST_TIE:.0%} counts "
+                     "as a tie, broken by more analogues cleared, then the larger mean share of the headroom, then "
+                     "fewer changes to the recipe) whose baseline "
+                     f"clears the random-init floor with separated CIs on at least {MIN_ANALOGUES} analogues over "
+                     "three seeds.")
         if cal.adopted == chosen:
             lines.append(f" The `{cal.base}` profile carries its overrides (`calibration.adopted`), so every "
                          "variant of the default is trained with them.")
@@ -328,7 +343,7 @@ def report(summary: pd.DataFrame, params, chosen: str | None) -> str:
             lines.append(f" **Not adopted:** `calibration.adopted` is `{cal.adopted}`; set it and the `{cal.base}` "
                          "profile to this trial's overrides.")
     else:
-        lines.append("**No trial** clears the random-init floor with separated CIs on two analogues over three "
-                     "seeds; the default profile's numbers are therefore not evidence of a pretraining effect.")
+        lines.append(f"**No trial** clears the random-init floor with separated CIs on {MIN_ANALOGUES} analogues over "
+                     "three seeds.")
     lines += ["", "![calibration](calibration.png)", ""]
     return "\n".join(lines)

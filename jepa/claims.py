@@ -254,6 +254,16 @@ def floors_table(metrics: pd.DataFrame, floors: pd.DataFrame, profile: str) -> p
     return pd.DataFrame(rows)
 
 
+def flag_floors(claims: pd.DataFrame, floors: pd.DataFrame) -> pd.DataFrame:
+    """claims + `baseline_clears_floor`: whether the baseline of the claim's regime beats the random-init floor
+    of its analogue with separated CIs (floors_table). Where it does not, the analogue has not shown that it
+    registers pretraining at all, so the claim's verdict, whatever it is, compares noise."""
+    beats = {(r.regime, r.analogue): bool(r.beats_random_init) for r in floors.itertuples()}
+    out = claims.copy()
+    out["baseline_clears_floor"] = [beats.get((r, a)) for r, a in zip(out.regime, out.analogue)]
+    return out
+
+
 def to_markdown(df: pd.DataFrame) -> str:
     """GitHub table without the optional `tabulate` dependency."""
     cols = list(df.columns)

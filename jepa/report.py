@@ -37,6 +37,7 @@ def build(params: Params, profile: str | None = None) -> dict:
     count = C.loss_count(claims)
     structural = C.structural_claims(params.profiles["paper"].model.embed_dim, profile)
     floors = C.floors_table(metrics, floor_metrics, profile)
+    claims = C.flag_floors(claims, floors)
     training = _training_table(runs, seeds)
 
     write_text(reports / "claims.csv", claims.to_csv(index=False))
@@ -132,7 +133,7 @@ def _claims_markdown(claims: pd.DataFrame, floors: pd.DataFrame, profile: str, s
                      structural: pd.DataFrame, departures: list[str] = ()) -> str:
     """claims.md; `departures` are ready markdown lines (recipe departures, then a blank line)."""
     cols = ["paper_claim", "claim_id", "text", "variant", "benchmark", "paper_value_pp", "reproduced_mean_pp",
-            "ci95_pp", "n_seeds", "verdict", "profile"]
+            "ci95_pp", "n_seeds", "verdict", "baseline_clears_floor", "profile"]
     fcols = ["regime", "analogue", "benchmark", "pretrained_pp", "pretrained_ci95", "random_init_pp",
              "random_init_ci95", "pixels_pp", "pixels_ci95", "beats_random_init"]
     return "\n".join([

@@ -59,7 +59,7 @@ def test_one_seed_never_counts_as_separated():
     assert not s.beats_random_init.any() and s.pretrained_ci95.isna().all()
 
 
-def test_choice_is_the_cheapest_trial_that_clears_two_analogues_on_three_seeds():
+def test_choice_is_the_cheapest_trial_that_clears_three_analogues_on_three_seeds():
     rows = pd.DataFrame(_rows("slow", [0.5, 0.52, 0.51], [0.3, 0.31, 0.29], minutes=6)
                         + _rows("fast", [0.5, 0.52, 0.51], [0.3, 0.31, 0.29], minutes=2)
                         + _rows("fast_fails", [0.3, 0.31, 0.29], [0.3, 0.31, 0.29], minutes=1))
@@ -156,3 +156,28 @@ def test_step_gflop_counts_forward_and_backward_and_grows_with_the_batch():
     double = calibrate.step_gflop(calibrate.apply_overrides(smoke, {"train.batch_size": 2 * smoke.train.batch_size}),
                                   repeats=1)
     assert one > 0 and double == pytest.approx(2 * one, rel=0.25)
+
+
+def test_choice_needs_three_analogues_and_a_real_saving_to_change_the_recipe():
+    clear, none = ([0.5, 0.52, 0.51], [0.3, 0.31, 0.29]), ([0.3, 0.31, 0.29], [0.3, 0.31, 0.29])
+    two = [r | {"temporal_pretrained": 0.3, "synthetic_motion_pretrained": 0.3} for r in _rows("two", *clear, gflop=3.0)]
+    three = [r | {"motion_pretrained": 0.3} for r in _rows("three", *clear, gflop=6.0)]
+    assert calibrate.choose(calibrate.summarize(pd.DataFrame(two + three))) == "three"   # 2 analogues are not enough
+    # 5 % cheaper is a tie: the committed recipe (no overrides) stays; 20 % cheaper wins
+    ref, near, far = (_rows(t, *clear, gflop=g) for t, g in (("reference", 6.0), ("near", 5.7), ("far", 4.8)))
+    overrides = {"reference": {}, "near": {"train.context_weight": 0.0}, "far": {"train.steps": 500}}
+    assert calibrate.choose(calibrate.summarize(pd.DataFrame(ref + near)), overrides=overrides) == "reference"
+    assert calibrate.choose(calibrate.summarize(pd.DataFrame(ref + near + far)), overrides=overrides) == "far"
+
+
+def test_equally_cheap_trials_are_ranked_by_their_share_of_the_headroom(tmp_path):
+    table = tmp_path / "analogues.csv"
+    pd.DataFrame([{"analogue": t, "generator": "committed", "usable": True, "ceiling_pp": 80.0}
+                  for t in ("appearance", "motion", "temporal", "synthetic_motion")]).to_csv(table, index=False)
+    ceilings = calibrate.committed_ceilings("tiny", table)
+    low = _rows("reference", [0.5, 0.52, 0.51], [0.3, 0.31, 0.29], gflop=6.0)
+    high = _rows("lr", [0.6, 0.62, 0.61], [0.3, 0.31, 0.29], gflop=6.0)
+    overrides = {"reference": {}, "lr": {"train.lr": 2e-3}}
+    s = calibrate.summarize(pd.DataFrame(low + high), ceilings)
+    assert calibrate.choose(s, overrides=overrides) == "lr"             # same cost and wins: the larger share
+    assert calibrate.choose(calibrate.summarize(pd.DataFrame(low + high)), overrides=overrides) == "reference"

@@ -108,3 +108,13 @@ def test_recipe_departures_name_the_regulariser_only_where_a_profile_uses_it():
     train = profiles["paper"].train.model_copy(update={"vc_std": 1.0, "vc_cov": 0.5})
     (line,) = recipe_departures(profiles["paper"].model_copy(update={"train": train}))
     assert "variance hinge 1, covariance 0.5" in line and "baseline included" in line
+
+
+def test_claims_are_flagged_where_the_baseline_does_not_clear_its_floor():
+    claims = pd.DataFrame({"regime": ["single", "mixed", "mixed"], "analogue": ["motion", "motion", "temporal"],
+                           "verdict": ["supported"] * 3})
+    floors = pd.DataFrame({"regime": ["single", "mixed"], "analogue": ["motion", "motion"],
+                           "beats_random_init": [False, True]})
+    out = C.flag_floors(claims, floors)
+    assert out.baseline_clears_floor.tolist() == [False, True, None]     # no baseline run: unknown
+    assert out.verdict.tolist() == ["supported"] * 3                     # a flag beside the verdict, not a new verdict
