@@ -156,6 +156,8 @@ BENCHMARK = {"appearance": "imagenet100", "motion": "diving48", "temporal": "ssv
 
 
 NOTES = {
+    ("temporal", "committed"): "comets head-first vs tail-first: the floors read part of the arrow from single "
+                               "tubelets (raw-pixel tokens 73 %), the end-to-end ViT all of it",
     ("epic_like", "previous"): "generator before the redesign: random contrast polarity, hand styles that differ by a "
                                "wiggle; base classes learned, novel verbs not",
     ("kinetics_like", "previous"): "generator before the redesign: random contrast polarity, class = motion x object "
@@ -287,6 +289,7 @@ def build_report() -> None:
                 recipe.append(f"LP-FT: {int(ceil.head_only_steps.iloc[0])} head-only steps, encoder lr x{float(ceil.encoder_lr_scale.iloc[0]):g}")
             row["note"] = (retired[1] if retired else CANDIDATE_NOTES.get(data, NOTES.get((task, generator), ""))) + (
                 f" (ceiling {'; '.join(recipe)})" if recipe else "")
+            row["note"] = row["note"].strip()
             if generator == "previous" and not retired:
                 row["note"] = (f"an earlier evaluation set of this analogue ({int(ceil.n_val.iloc[0])} validation clips)"
                                + row["note"])
