@@ -60,9 +60,9 @@ EVAL_DIR: Path | None = None  # --eval-dir: reuse clips already generated (same 
 def eval_sets(profile):
     if EVAL_DIR is not None:
         return EVAL_DIR
-    from jepa.data.synthetic import evalsets
+    from jepa.calibrate import generator_digest
 
-    source = crc32(Path(evalsets.__file__).read_bytes()) ^ crc32(str(profile.data).encode())
+    source = crc32(generator_digest().encode()) ^ crc32(str(profile.data).encode())
     out = WORK / f"eval-{profile.model.frames}x{profile.model.img_size}-{source:08x}"
     if not (out / "manifest.json").exists():
         eval_data.build(profile, out)

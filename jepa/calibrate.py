@@ -51,8 +51,8 @@ def _digest(*parts: Any) -> str:
     return hashlib.sha1(blob).hexdigest()[:12]
 
 
-def _generator_source() -> str:
-    """Digest of the synthetic generators' code: evaluation sets built by other code are rebuilt."""
+def generator_digest() -> str:
+    """Digest of the synthetic generators' code: evaluation sets and trial rows made by other code are not reused."""
     from jepa.data import synthetic
 
     files = sorted(Path(synthetic.__file__).parent.glob("*.py"))
@@ -61,7 +61,7 @@ def _generator_source() -> str:
 
 def eval_dir_for(profile: ProfileCfg, cache: Path) -> Path:
     """Evaluation sets at the trial's clip size, built once per (frames, size, set sizes, generator code)."""
-    key = _digest(profile.model.frames, profile.model.img_size, profile.data.model_dump(), _generator_source())
+    key = _digest(profile.model.frames, profile.model.img_size, profile.data.model_dump(), generator_digest())
     out = Path(cache) / f"eval-{profile.model.frames}x{profile.model.img_size}-{key}"
     if not (out / "manifest.json").exists():
         eval_data.build(profile, out)
@@ -104,7 +104,7 @@ def _profile_identity(profile: ProfileCfg) -> dict:
 def trial_key(profile: ProfileCfg, regime: str, seed: int) -> str:
     """What a trial's cached row is filed under: its resolved recipe, regime, seed and the code of the synthetic
     generators (its pretraining stream and evaluation clips), so a row made from other clips is never reused."""
-    return _digest(_profile_identity(profile), regime, seed, _generator_source())
+    return _digest(_profile_identity(profile), regime, seed, generator_digest())
 
 
 def run_trial(name: str, overrides: dict[str, Any], seed: int, base: ProfileCfg, results_dir: str | Path,
@@ -205,6 +205,9 @@ def summarize(rows: pd.DataFrame, ceilings: dict[str, float] | None = None,
 
 MIN_ANALOGUES = 3   # the target: the baseline clears its random-init floor on at least 3 of the 4 analogues
 COST_TIE = 0.10     # a recipe change must save more than this fraction of the training FLOPs to count as cheaper
+RULE = (f"the cheapest trial (training TFLOP per run; within {COST_TIE:.0%} counts as a tie, broken by more analogues "
+        "cleared, then the larger mean share of the headroom, then fewer changes to the recipe) whose baseline clears "
+        f"the random-init floor with separated 95% CIs on at least {MIN_ANALOGUES} analogues over three seeds")
 
 
 def choose(summary: pd.DataFrame, min_analogues: int = MIN_ANALOGUES, overrides: dict[str, dict] | None = None,
@@ -331,11 +334,7 @@ def report(summary: pd.DataFrame, params, chosen: str | None) -> str:
     lines += ["", "What the table shows:", "", *findings(summary), "",
               "Trial notes:", ""] + [f"- `{k}`: {t.note}" for k, t in cal.trials.items()] + [""]
     if chosen:
-        lines.append(f"**Chosen:** `{chosen}`, the cheapest trial (training TFLOP per run; within {COST_TIE:.0%} counts "
-                     "as a tie, broken by more analogues cleared, then the larger mean share of the headroom, then "
-                     "fewer changes to the recipe) whose baseline "
-                     f"clears the random-init floor with separated CIs on at least {MIN_ANALOGUES} analogues over "
-                     "three seeds.")
+        lines.append(f"**Chosen:** `{chosen}`, {RULE}.")
         if cal.adopted == chosen:
             lines.append(f" The `{cal.base}` profile carries its overrides (`calibration.adopted`), so every "
                          "variant of the default is trained with them.")

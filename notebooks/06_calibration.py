@@ -33,16 +33,13 @@ from jepa.paths import calibration_dir, calibration_trials_dir, calibration_work
 out = calibration_dir()
 params = load_params()
 rows = calibrate.run_study(params, calibration_trials_dir(), calibration_work_dir(), progress)
-summary = calibrate.summarize(rows, calibrate.committed_ceilings(params.calibration.base),
-                              {k: t.overrides for k, t in params.calibration.trials.items()})
-chosen = calibrate.choose(summary, overrides={k: t.overrides for k, t in params.calibration.trials.items()})
+overrides = {k: t.overrides for k, t in params.calibration.trials.items()}
+summary = calibrate.summarize(rows, calibrate.committed_ceilings(params.calibration.base), overrides)
+chosen = calibrate.choose(summary, overrides=overrides)
 write_text(out / "runs.csv", rows.drop(columns=["overrides"]).to_csv(index=False, float_format="%.4f"))
 write_text(out / "summary.csv", summary.to_csv(index=False, float_format="%.2f"))
 write_json(out / "choice.json", {"chosen": chosen, "adopted": params.calibration.adopted,
-                                 "rule": f"cheapest trial (training TFLOP per run, within {calibrate.COST_TIE:.0%} a tie "
-                                 "broken by more analogues cleared, then the larger mean share of the headroom, then fewer overrides) with >= 3 seeds whose pretrained "
-                                 f"baseline clears the random-init floor with separated 95% CIs on >= "
-                                 f"{calibrate.MIN_ANALOGUES} analogues"})
+                                 "rule": calibrate.RULE})
 figures.save(figures.calibration(summary), out / "calibration")
 summary.round(1)
 
