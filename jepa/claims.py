@@ -166,11 +166,12 @@ def verdict(paper_value: float, mean: float, half_width: float) -> str:
     return "supported" if np.sign(mean) == np.sign(paper_value) else "contradicted"
 
 
-def load_probe_metrics(runs: dict[str, list[str]], seeds: list[int]) -> pd.DataFrame:
-    """Long table (regime, variant, seed, analogue, benchmark, acc_pp) for the runs `dvc repro` covers."""
+def load_probe_metrics(runs: dict[str, dict[str, list[int]]]) -> pd.DataFrame:
+    """Long table (regime, variant, seed, analogue, benchmark, acc_pp) of the runs given as regime ->
+    {variant: seeds} (`jepa.sweep.collect`: what `dvc repro` trained plus the committed sweep's current runs)."""
     rows = []
     for regime, variants in runs.items():
-        for variant in variants:
+        for variant, seeds in variants.items():
             for seed in seeds:
                 path = paths.probe_metrics(regime, variant, seed)
                 if not path.exists():
@@ -179,6 +180,17 @@ def load_probe_metrics(runs: dict[str, list[str]], seeds: list[int]) -> pd.DataF
                     rows.append({"regime": regime, "variant": variant, "seed": seed, "analogue": analogue,
                                  "benchmark": PAPER_BENCHMARK[analogue], "acc_pp": 100 * res["acc"]})
     return pd.DataFrame(rows)
+
+
+def attach_sources(claims: pd.DataFrame, source: dict[tuple[str, str], str]) -> pd.DataFrame:
+    """A `runs_from` column: where each evaluated row's runs come from (`dvc repro` or the committed sweep),
+    so a reader sees which rows the default regenerates and which the full sweep does."""
+    def where(row) -> str:
+        if row.n_seeds == 0:
+            return ""
+        found = {source.get((row.regime, v)) for v in row.variant.split("+")} | {source.get((row.regime, "baseline"))}
+        return " + ".join(sorted(s for s in found if s))
+    return claims.assign(runs_from=[where(r) for r in claims.itertuples()])
 
 
 def load_floor_metrics(seeds: list[int]) -> pd.DataFrame:

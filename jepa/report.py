@@ -9,15 +9,15 @@ from pathlib import Path
 import pandas as pd
 
 from jepa import claims as C
-from jepa import figures, paths
+from jepa import figures, paths, sweep
 from jepa.config import BENCHMARKS, Params
 from jepa.io import write_text
 
 
-def _curves(runs: dict[str, list[str]], seeds: list[int]) -> pd.DataFrame:
+def _curves(runs: dict[str, dict[str, list[int]]]) -> pd.DataFrame:
     frames = []
     for regime, variants in runs.items():
-        for variant in variants:
+        for variant, seeds in variants.items():
             for seed in seeds:
                 f = paths.live_dir(regime, variant, seed) / "plots" / "metrics" / "train" / "loss.tsv"
                 if f.exists():
@@ -27,18 +27,18 @@ def _curves(runs: dict[str, list[str]], seeds: list[int]) -> pd.DataFrame:
 
 def build(params: Params, profile: str | None = None) -> dict:
     profile = profile or params.profile
-    runs = {"single": params.run.single, "mixed": params.run.mixed}
-    seeds = params.run.seeds
+    runset = sweep.collect(params)
+    runs, seeds = runset.runs, params.run.seeds
     reports = paths.reports_dir()
-    metrics = C.load_probe_metrics(runs, seeds)
+    metrics = C.load_probe_metrics(runs)
     floor_metrics = C.load_floor_metrics(seeds)
     paper = C.paper_table(paths.paper_results())
     claims = C.evaluate_claims(metrics, paper, profile)
     count = C.loss_count(claims)
     structural = C.structural_claims(params.profiles["paper"].model.embed_dim, profile)
     floors = C.floors_table(metrics, floor_metrics, profile)
-    claims = C.flag_floors(claims, floors)
-    training = _training_table(runs, seeds)
+    claims = C.attach_sources(C.flag_floors(claims, floors), runset.source)
+    training = _training_table(runs)
 
     write_text(reports / "claims.csv", claims.to_csv(index=False))
     write_text(reports / "floors.csv", floors.to_csv(index=False))
@@ -47,13 +47,13 @@ def build(params: Params, profile: str | None = None) -> dict:
     write_text(reports / "claims.md", _claims_markdown(claims, floors, profile, seeds, count, structural,
                                                        departures))
     write_text(reports / "training.csv", training.to_csv(index=False))
-    write_text(reports / "REPORT.md", _report_markdown(claims, floors, training, profile, runs, seeds, departures,
-                                                       _research_questions()))
+    write_text(reports / "REPORT.md", _report_markdown(claims, floors, training, profile, runset, seeds,
+                                                       departures, _research_questions()))
     evaluated = claims[claims.n_seeds > 0]
     figs = {"claims": figures.claim_deltas(evaluated),
             "floors": figures.floors(floors, metrics, floor_metrics)}
     figs |= _effect_figures(metrics, floor_metrics, paper, profile)
-    curves = _curves(runs, seeds)
+    curves = _curves(runs)
     figs["curves"] = (figures.training_curves(curves) if len(curves) else
                       figures.not_shown("Pretraining loss", "no dvclive loss curve under reports/live"))
     for key, fig in figs.items():  # every figure the claims stage declares, whatever `run` lists
@@ -113,11 +113,11 @@ def _captioned_figures(captions: dict[str, str]) -> list[str]:
             for line in (f"![{key}](figures/{key}.png)", "", f"*{caption}*", "")]
 
 
-def _training_table(runs: dict[str, list[str]], seeds: list[int]) -> pd.DataFrame:
+def _training_table(runs: dict[str, dict[str, list[int]]]) -> pd.DataFrame:
     """One row per pretraining run: wall time, final loss and the collapse monitor (std of target features)."""
     rows = []
     for regime, variants in runs.items():
-        for variant in variants:
+        for variant, seeds in variants.items():
             for seed in seeds:
                 path = paths.pretrain_metrics(regime, variant, seed)
                 if not path.exists():
@@ -133,7 +133,7 @@ def _claims_markdown(claims: pd.DataFrame, floors: pd.DataFrame, profile: str, s
                      structural: pd.DataFrame, departures: list[str] = ()) -> str:
     """claims.md; `departures` are ready markdown lines (recipe departures, then a blank line)."""
     cols = ["paper_claim", "claim_id", "text", "variant", "benchmark", "paper_value_pp", "reproduced_mean_pp",
-            "ci95_pp", "n_seeds", "verdict", "baseline_clears_floor", "profile"]
+            "ci95_pp", "n_seeds", "verdict", "baseline_clears_floor", "runs_from", "profile"]
     fcols = ["regime", "analogue", "benchmark", "pretrained_pp", "pretrained_ci95", "random_init_pp",
              "random_init_ci95", "pixels_pp", "pixels_ci95", "beats_random_init"]
     return "\n".join([
@@ -148,8 +148,10 @@ def _claims_markdown(claims: pd.DataFrame, floors: pd.DataFrame, profile: str, s
         *departures,
         C.to_markdown(claims[cols]),
         "",
-        "Rows marked `not run` need their variants in `run` of params.yaml (e.g. `dvc exp run -S "
-        "'run.mixed=[baseline,fwm_hw_ld,...]'`).",
+        "`runs_from`: `dvc repro` (variants listed in `run` of params.yaml, retrained by the default) or "
+        "`committed sweep` (runs of `scripts/full-sweep` committed with their dvc.lock entries and still current: "
+        "same params and code as today's baseline). Rows marked `not run` have neither; `scripts/full-sweep` "
+        "trains them.",
         "",
         f"Claim 10 (methods losing more than 5 pp on ImageNet-100, mixed): paper text {count['paper_text']}; "
         f"released per-run table {count['paper']}; reproduced {count['reproduced']}.",
@@ -208,19 +210,37 @@ def _research_questions() -> list[str]:
     return lines
 
 
+def _coverage_lines(runset: sweep.RunSet) -> list[str]:
+    """Which variants the report's rows come from: trained by `dvc repro` (`run`) or by the committed full sweep,
+    and any committed run left out because its recipe or code is no longer today's."""
+    lines = []
+    for origin in (sweep.REPRO, sweep.SWEEP):
+        for regime in ("single", "mixed"):
+            names = [v for v in runset.runs[regime] if runset.source[(regime, v)] == origin]
+            if names:
+                lines.append(f"- {regime}, from {origin}: {', '.join(names)}")
+    if runset.stale:
+        lines.append(f"- left out as stale ({len(runset.stale)} committed runs): "
+                     + "; ".join(f"{r}/{v}/s{s}: {why}" for (r, v, s), why in list(runset.stale.items())[:5])
+                     + (" ..." if len(runset.stale) > 5 else ""))
+    return lines
+
+
 def _report_markdown(claims: pd.DataFrame, floors: pd.DataFrame, training: pd.DataFrame, profile: str,
-                     runs: dict[str, list[str]], seeds: list[int], departures: list[str] = (),
+                     runset: sweep.RunSet, seeds: list[int], departures: list[str] = (),
                      research_questions: list[str] = ()) -> str:
     counts = claims.verdict.value_counts().to_dict() if len(claims) else {}
     beat = floors[floors.beats_random_init]
     stages = ["01_data", "05_claims"] + [f"04_fewshot-{rq}" for rq in RESEARCH_QUESTIONS] + [
         f"{kind}-{regime}-{v}-s{s}" for kind in ("pretrain", "probe")
-        for regime, vs in runs.items() for v in vs for s in seeds]
+        for regime, vs in runset.runs.items() for v, v_seeds in vs.items() for s in v_seeds]
     notebooks = [paths.executed_notebook(n).relative_to(paths.reports_dir()).as_posix() for n in stages]
     return "\n".join([
         "# Report",
         "",
-        f"Profile `{profile}`; variants single {runs['single']}, mixed {runs['mixed']}; seeds {seeds}.",
+        f"Profile `{profile}`; seeds {seeds}.",
+        "",
+        *_coverage_lines(runset),
         "",
         *departures,
         "## Verdicts",
@@ -260,10 +280,10 @@ def _report_markdown(claims: pd.DataFrame, floors: pd.DataFrame, training: pd.Da
         "",
         "The synthetic default tests the pipeline and the direction of effects, not the paper's absolute",
         "numbers on real data (ViT-B on UCF-101 / SSv2 / ImageNet-100 with 4 GPUs; `profile: paper`).",
-        "Coverage: only the variants listed above were trained (the default is sized to what 2 CPU cores "
-        "finish in about two hours: the claims' core variants and the research questions'); every other claim "
-        "row says `not run`. `scripts/full-sweep` trains every variant of both regimes (about 8 h on 2 cores) "
-        "and regenerates this report. Measured wall times: [cost.md](cost.md).",
+        "Coverage: the variants listed at the top, each from `dvc repro` (the default's core: the claims' "
+        "headline variants and both research questions') or from the committed full sweep (`scripts/full-sweep`, "
+        "every variant of both regimes, resumable in parts); a claim row whose variant has neither says "
+        "`not run`. Measured wall times: [cost.md](cost.md).",
         "",
         environment_line(),
         "",

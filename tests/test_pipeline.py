@@ -99,6 +99,24 @@ def test_a_clone_adds_one_variant_without_retraining_the_others(workspace, tmp_p
     assert (ws / "data/generated/eval/motion_train.npz").exists()
     assert _stages(_sh("dvc repro --allow-missing", ws)) == set()
 
+    # back to the default's `run`: ltc's committed run (its results and dvc.lock entries) still counts, and
+    # the claims say where each row's runs come from
+    params["run"]["mixed"].remove("ltc")
+    (ws / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    assert _stages(_sh("dvc repro --allow-missing", ws)) <= {"rq@rq1", "rq@rq2", "claims"}
+    claims = pd.read_csv(ws / "reports/claims.csv").set_index("claim_id")
+    assert claims.loc["in100_loss_ltc", "n_seeds"] == 1
+    assert claims.loc["in100_loss_ltc", "runs_from"] == "committed sweep + dvc repro"
+    assert claims.loc["mgm_single_d48", "runs_from"] == "dvc repro"
+    # once ltc's block changes, its committed run no longer matches the recipe: left out, and said so
+    params["variants"]["ltc"]["terms"]["ltc"]["weight"] = 0.25
+    (ws / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    assert _stages(_sh("dvc repro --allow-missing", ws)) == {"claims"}
+    claims = pd.read_csv(ws / "reports/claims.csv").set_index("claim_id")
+    assert claims.loc["in100_loss_ltc", "verdict"] == "not run (ltc)"
+    assert ("mixed/ltc/s0: pretrain_mixed@ltc-0: params.yaml key variants.ltc differs"
+            in (ws / "reports/REPORT.md").read_text())
+
 
 def test_paper_profile_without_data_fails_fast_naming_what_is_missing(tmp_path):
     from jepa.data import eval_data

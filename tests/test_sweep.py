@@ -1,0 +1,72 @@
+"""Which committed sweep runs a report may use: only those locked on today's params and code."""
+
+import copy
+
+from jepa import sweep
+
+
+def _entry(kind: str, variant: str, code_md5: str = "aaa", coef: float = 1.0) -> dict:
+    params = {"profile": "tiny", "profiles.tiny.train": {"steps": 1000, "lr": 0.002}}
+    if kind == "pretrain":
+        params[f"variants.{variant}"] = {"terms": {"ld": coef}}
+    return {"cmd": "x", "deps": [{"path": "jepa/train.py", "md5": code_md5},
+                                 {"path": f"runs/mixed/{variant}/s0", "md5": f"{variant}.dir"}],
+            "params": {"params.yaml": params}}
+
+
+def _lock(**overrides) -> dict:
+    lock = {f"{k}_mixed@{v}-0": _entry(k, v) for k in sweep.STAGE_KINDS for v in ("baseline", "ld")}
+    lock.update(overrides)
+    return lock
+
+
+RAW = {"profile": "tiny", "profiles": {"tiny": {"train": {"steps": 1000, "lr": 0.002}}},
+       "variants": {"baseline": {"terms": {"ld": 1.0}}, "ld": {"terms": {"ld": 1.0}}}}
+
+
+def test_a_run_locked_on_todays_params_and_code_is_current():
+    # per-run dependencies (the run's own checkpoint) differ from the baseline's and do not count
+    assert sweep.why_stale(_lock(), RAW, "mixed", "ld", 0) is None
+
+
+def test_a_changed_coefficient_makes_the_run_stale_naming_the_key():
+    raw = copy.deepcopy(RAW)
+    raw["variants"]["ld"]["terms"]["ld"] = 2.0
+    why = sweep.why_stale(_lock(), raw, "mixed", "ld", 0)
+    assert why == "pretrain_mixed@ld-0: params.yaml key variants.ld differs from the value it was trained with"
+
+
+def test_a_changed_profile_key_makes_the_run_stale():
+    raw = copy.deepcopy(RAW)
+    raw["profiles"]["tiny"]["train"]["lr"] = 0.001
+    assert "profiles.tiny.train differs" in sweep.why_stale(_lock(), raw, "mixed", "ld", 0)
+
+
+def test_code_changed_since_the_run_was_locked_makes_it_stale():
+    # the baseline was just re-locked on new code (md5 bbb); the sweep run still carries the old hash
+    lock = _lock(**{f"probe_mixed@baseline-0": _entry("probe", "baseline", code_md5="bbb")})
+    assert sweep.why_stale(lock, RAW, "mixed", "ld", 0) == (
+        "probe_mixed@ld-0: dependency jepa/train.py changed since the run was locked")
+
+
+def test_a_run_without_its_lock_entries_is_not_used():
+    lock = _lock()
+    del lock["fewshot_mixed@ld-0"]
+    assert sweep.why_stale(lock, RAW, "mixed", "ld", 0) == "dvc.lock has no entry fewshot_mixed@ld-0"
+
+
+def test_every_variant_rewrites_only_the_run_lists(repo_root):
+    import pytest
+    from jepa.config import load_params
+    from jepa.errors import ConfigError
+
+    params = load_params(repo_root / "params.yaml")
+    text = (repo_root / "params.yaml").read_text()
+    full = sweep.with_every_variant(text, params)
+    changed = [(a, b) for a, b in zip(text.splitlines(), full.splitlines()) if a != b]
+    assert [a.split(":")[0] for a, _ in changed] == ["  single", "  mixed"]
+    single = changed[0][1].split("[")[1].rstrip("]").split(", ")
+    assert single == [k for k, v in params.variants.items() if "single" in v.regimes]
+    assert "kinematic_as_released" in single and "ltc" not in single
+    with pytest.raises(ConfigError, match="expected one line `  mixed: \\[...\\]`"):
+        sweep.with_every_variant(text.replace("  mixed: [", "  mixed:\n    ["), params)
