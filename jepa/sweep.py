@@ -125,14 +125,19 @@ def collect(params: Params, raw_params: dict | None = None, lock_path: Path | No
 
 def with_every_variant(text: str, params: Params) -> str:
     """params.yaml text with `run.single` and `run.mixed` listing every variant defined for the regime (the full
-    sweep), comments and everything else kept as written."""
+    sweep). Round-trip YAML keeps the comments; scripts/full-sweep restores the original file afterwards."""
+    import io
+
+    yaml = YAML()
+    yaml.width = 4096
+    data = yaml.load(text)
+    if not isinstance(data, dict) or not isinstance(data.get("run"), dict):
+        raise ConfigError("params.yaml: expected a `run:` mapping with `single:` and `mixed:` lists")
     for regime in ("single", "mixed"):
-        names = [k for k, v in params.variants.items() if regime in v.regimes]
-        pattern = re.compile(rf"^(  {regime}:) \[[^\]]*\]", re.M)
-        if len(pattern.findall(text)) != 1:
-            raise ConfigError(f"params.yaml: expected one line `  {regime}: [...]` under `run:`")
-        text = pattern.sub(lambda m: f"{m.group(1)} [{', '.join(names)}]", text)
-    return text
+        data["run"][regime] = [k for k, v in params.variants.items() if regime in v.regimes]
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -57,16 +57,20 @@ def test_a_run_without_its_lock_entries_is_not_used():
 
 def test_every_variant_rewrites_only_the_run_lists(repo_root):
     import pytest
+    import yaml
     from jepa.config import load_params
     from jepa.errors import ConfigError
 
     params = load_params(repo_root / "params.yaml")
     text = (repo_root / "params.yaml").read_text()
-    full = sweep.with_every_variant(text, params)
-    changed = [(a, b) for a, b in zip(text.splitlines(), full.splitlines()) if a != b]
-    assert [a.split(":")[0] for a, _ in changed] == ["  single", "  mixed"]
-    single = changed[0][1].split("[")[1].rstrip("]").split(", ")
-    assert single == [k for k, v in params.variants.items() if "single" in v.regimes]
-    assert "kinematic_as_released" in single and "ltc" not in single
-    with pytest.raises(ConfigError, match="expected one line `  mixed: \\[...\\]`"):
-        sweep.with_every_variant(text.replace("  mixed: [", "  mixed:\n    ["), params)
+    before, after = yaml.safe_load(text), yaml.safe_load(sweep.with_every_variant(text, params))
+    assert after["run"]["single"] == [k for k, v in params.variants.items() if "single" in v.regimes]
+    assert "kinematic_as_released" in after["run"]["single"] and "ltc" not in after["run"]["single"]
+    assert after["run"]["seeds"] == before["run"]["seeds"]
+    after["run"], before["run"] = None, None
+    assert after == before                                   # nothing else moved
+    # block-style lists (as yaml.safe_dump writes them) work too
+    assert yaml.safe_load(sweep.with_every_variant(yaml.safe_dump(yaml.safe_load(text)), params))["run"]["mixed"][-1] \
+        == [k for k, v in params.variants.items() if "mixed" in v.regimes][-1]
+    with pytest.raises(ConfigError, match="expected a `run:` mapping"):
+        sweep.with_every_variant("profile: tiny\n", params)
