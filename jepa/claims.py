@@ -368,3 +368,57 @@ def floor_summary(floor_metrics: pd.DataFrame, benchmark: str) -> pd.DataFrame:
     rows = [dict(zip(("mean_pp", "ci95_pp"), mean_ci(g.acc_pp)), floor=f, n=len(g))
             for f, g in d.groupby("floor", sort=True)]
     return pd.DataFrame(rows, columns=["floor", "mean_pp", "ci95_pp", "n"])
+
+
+READINGS = {  # why a row reads the way it does, in the order REPORT.md lists them
+    "holds": "same sign as the paper, CI excludes 0",
+    "opposite": "opposite sign to the paper, CI excludes 0",
+    "below floor": "inconclusive and the baseline does not clear its floor on this analogue: the row compares noise",
+    "within CI": "inconclusive: the effect is smaller than its CI",
+    "no paper value": "beyond the paper (no paper number to compare)",
+}
+
+
+def reading(row) -> str | None:
+    """One evaluated claim row's reading (a READINGS key); None for rows not run."""
+    if not row.n_seeds:
+        return None
+    if row.verdict == "supported":
+        return "holds"
+    if row.verdict == "contradicted":
+        return "opposite"
+    if row.verdict == "no paper value":
+        return "no paper value"
+    return "within CI" if row.baseline_clears_floor else "below floor"
+
+
+def discussion_table(claims: pd.DataFrame) -> pd.DataFrame:
+    """Evaluated rows with their reading and the size of the reproduced effect beside the paper's, ordered by
+    reading then by paper claim: the table REPORT.md's discussion is written from."""
+    rows = claims.assign(reading=[reading(r) for r in claims.itertuples()]).dropna(subset=["reading"])
+    rows = rows.assign(order=rows.reading.map(list(READINGS).index)).sort_values(["order", "paper_claim", "claim_id"])
+    return rows[["reading", "paper_claim", "claim_id", "regime", "variant", "benchmark", "paper_value_pp",
+                 "reproduced_mean_pp", "ci95_pp", "n_seeds", "runs_from"]].reset_index(drop=True)
+
+
+def released_ablations(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Every `*_as_released` variant beside the variant it shadows, on every benchmark of its regime: both
+    effects vs the same baseline (paired over seeds, mean and 95% CI in pp), and their paired difference,
+    i.e. what the released code's flaw changes (EMA-off: the init copy exported; LD: trained under no-grad)."""
+    out = []
+    for (regime, released), sel in metrics[metrics.variant.str.endswith("_as_released")].groupby(["regime", "variant"]):
+        shadowed = released.removesuffix("_as_released")
+        for benchmark in sorted(sel.benchmark.unique()):
+            m = metrics[(metrics.regime == regime) & (metrics.benchmark == benchmark)]
+            acc = {v: m[m.variant == v].set_index("seed").acc_pp for v in (shadowed, released, "baseline")}
+            if any(a.empty for a in acc.values()):
+                continue
+            row = {"regime": regime, "variant": shadowed, "benchmark": benchmark}
+            for label, diff in (("as_described", acc[shadowed] - acc["baseline"]),
+                                ("as_released", acc[released] - acc["baseline"]),
+                                ("described_minus_released", acc[shadowed] - acc[released])):
+                mean, half = mean_ci(diff.dropna().values)
+                row |= {f"{label}_pp": round(mean, 2), f"{label}_ci95": round(half, 2)}
+            row["n_seeds"] = int((acc[shadowed] - acc[released]).dropna().size)
+            out.append(row)
+    return pd.DataFrame(out)

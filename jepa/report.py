@@ -48,7 +48,8 @@ def build(params: Params, profile: str | None = None) -> dict:
                                                        departures))
     write_text(reports / "training.csv", training.to_csv(index=False))
     write_text(reports / "REPORT.md", _report_markdown(claims, floors, training, profile, runset, seeds,
-                                                       departures, _research_questions()))
+                                                       departures, _research_questions(),
+                                                       C.released_ablations(metrics)))
     evaluated = claims[claims.n_seeds > 0]
     figs = {"claims": figures.claim_deltas(evaluated),
             "floors": figures.floors(floors, metrics, floor_metrics)}
@@ -226,10 +227,49 @@ def _coverage_lines(runset: sweep.RunSet) -> list[str]:
     return lines
 
 
+def _verdict_line(claims: pd.DataFrame) -> str:
+    """Verdict counts, the `not run` rows counted together rather than one entry per missing variant."""
+    if not len(claims):
+        return "no claims evaluated"
+    verdicts = claims.verdict.where(~claims.verdict.str.startswith("not run"), "not run")
+    counts = verdicts.value_counts()
+    below = int(((claims.verdict == "inconclusive") & ~claims.baseline_clears_floor.astype(bool)).sum())
+    parts = [f"{k}: {int(counts[k])}" for k in ("supported", "contradicted", "inconclusive", "no paper value",
+                                                  "not run") if k in counts]
+    return f"{len(claims)} rows; " + ", ".join(parts) + (
+        f" ({below} of the inconclusive rows on an analogue where the baseline does not clear its floor)"
+        if below else "") + "."
+
+
+def _discussion_lines(claims: pd.DataFrame, ablations: pd.DataFrame | None) -> list[str]:
+    """What holds at this scale, what does not and why, from the claims table; then the released-code
+    ablations beside the variants they shadow."""
+    table = C.discussion_table(claims)
+    lines = ["## Which of the paper's effects hold at this scale", ""]
+    if not len(table):
+        return lines + ["_no claim row has runs yet_", ""]
+    for key, meaning in C.READINGS.items():
+        rows = table[table.reading == key]
+        if not len(rows):
+            continue
+        lines += [f"**{key}** ({len(rows)} rows): {meaning}.", ""]
+        if key in ("holds", "opposite"):
+            sizes = (rows.reproduced_mean_pp / rows.paper_value_pp).abs()
+            lines += [f"Reproduced effect as a fraction of the paper's: median {sizes.median():.2f} "
+                      f"(range {sizes.min():.2f}-{sizes.max():.2f}).", ""]
+        lines += [C.to_markdown(rows.drop(columns=["reading"])), ""]
+    lines += ["## Released-code ablations", "",
+              "Each `*_as_released` variant is what the released code trains or exports (EMA-off variants: the "
+              "never-updated init copy; LD: its loss under no-grad), beside the variant as the paper describes it; "
+              "effects vs the same baseline, paired over seeds (pp, 95% CI).", ""]
+    lines += [C.to_markdown(ablations) if ablations is not None and len(ablations)
+              else "_no `*_as_released` variant has runs yet_", ""]
+    return lines
+
+
 def _report_markdown(claims: pd.DataFrame, floors: pd.DataFrame, training: pd.DataFrame, profile: str,
                      runset: sweep.RunSet, seeds: list[int], departures: list[str] = (),
-                     research_questions: list[str] = ()) -> str:
-    counts = claims.verdict.value_counts().to_dict() if len(claims) else {}
+                     research_questions: list[str] = (), ablations: pd.DataFrame | None = None) -> str:
     beat = floors[floors.beats_random_init]
     stages = ["01_data", "05_claims"] + [f"04_fewshot-{rq}" for rq in RESEARCH_QUESTIONS] + [
         f"{kind}-{regime}-{v}-s{s}" for kind in ("pretrain", "probe")
@@ -245,10 +285,11 @@ def _report_markdown(claims: pd.DataFrame, floors: pd.DataFrame, training: pd.Da
         *departures,
         "## Verdicts",
         "",
-        ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no claims evaluated",
+        _verdict_line(claims),
         "",
         "See [claims.md](claims.md) for every claim with its paper value, reproduced mean and 95% CI.",
         "",
+        *_discussion_lines(claims, ablations),
         "## Does pretraining beat its floors?",
         "",
         (f"{len(beat)} of {len(floors)} (regime, analogue) baselines beat the random-init floor with separated "

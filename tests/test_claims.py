@@ -118,3 +118,34 @@ def test_claims_are_flagged_where_the_baseline_does_not_clear_its_floor():
     out = C.flag_floors(claims, floors)
     assert out.baseline_clears_floor.tolist() == [False, True, None]     # no baseline run: unknown
     assert out.verdict.tolist() == ["supported"] * 3                     # a flag beside the verdict, not a new verdict
+
+
+def _row(claim_id, verdict, paper, mean, half, clears, n=3, variant="ld"):
+    return {"paper_claim": 9, "claim_id": claim_id, "regime": "mixed", "variant": variant, "benchmark": "ssv2",
+            "paper_value_pp": paper, "reproduced_mean_pp": mean, "ci95_pp": half, "n_seeds": n,
+            "verdict": verdict, "baseline_clears_floor": clears, "runs_from": "dvc repro"}
+
+
+def test_discussion_reads_each_row_and_says_why_an_inconclusive_one_is():
+    claims = pd.DataFrame([_row("a", "inconclusive", 1.0, 0.2, 1.0, True),
+                           _row("b", "supported", 5.0, 2.5, 1.0, True),
+                           _row("c", "inconclusive", 1.0, 3.0, 4.0, False),
+                           _row("d", "contradicted", 1.0, -2.0, 1.0, True),
+                           _row("e", "not run (ld)", 1.0, math.nan, math.nan, True, n=0)])
+    table = C.discussion_table(claims)
+    assert table[["reading", "claim_id"]].values.tolist() == [
+        ["holds", "b"], ["opposite", "d"], ["below floor", "c"], ["within CI", "a"]]   # the row not run is left out
+
+
+def test_released_ablations_pair_each_as_released_variant_with_the_one_it_shadows():
+    rows = []
+    for seed, (base, plain, released) in enumerate([(10, 13, 10.5), (11, 13, 11.0), (12, 16, 12.5)]):
+        for variant, acc in (("baseline", base), ("kinematic", plain), ("kinematic_as_released", released)):
+            rows.append({"regime": "single", "variant": variant, "seed": seed, "benchmark": "synthetic_motion",
+                         "acc_pp": acc})
+    (row,) = C.released_ablations(pd.DataFrame(rows)).to_dict("records")
+    assert (row["variant"], row["n_seeds"]) == ("kinematic", 3)
+    assert row["as_described_pp"] == 3.0 and row["as_released_pp"] == pytest.approx(0.33, abs=0.01)
+    assert row["described_minus_released_pp"] == pytest.approx(2.67, abs=0.01)
+    # a shadowed variant without runs gives no row rather than a half-empty one
+    assert C.released_ablations(pd.DataFrame([r for r in rows if r["variant"] != "kinematic"])).empty
