@@ -375,6 +375,7 @@ READINGS = {  # why a row reads the way it does, in the order REPORT.md lists th
     "opposite": "opposite sign to the paper, CI excludes 0",
     "below floor": "inconclusive and the baseline does not clear its floor on this analogue: the row compares noise",
     "within CI": "inconclusive: the effect is smaller than its CI",
+    "one seed": "inconclusive: one seed so far, no CI (the rest of its seeds are not committed yet)",
     "no paper value": "beyond the paper (no paper number to compare)",
 }
 
@@ -389,6 +390,8 @@ def reading(row) -> str | None:
         return "opposite"
     if row.verdict == "no paper value":
         return "no paper value"
+    if row.n_seeds < 2:
+        return "one seed"
     return "within CI" if row.baseline_clears_floor else "below floor"
 
 

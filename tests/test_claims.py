@@ -131,10 +131,11 @@ def test_discussion_reads_each_row_and_says_why_an_inconclusive_one_is():
                            _row("b", "supported", 5.0, 2.5, 1.0, True),
                            _row("c", "inconclusive", 1.0, 3.0, 4.0, False),
                            _row("d", "contradicted", 1.0, -2.0, 1.0, True),
-                           _row("e", "not run (ld)", 1.0, math.nan, math.nan, True, n=0)])
+                           _row("e", "not run (ld)", 1.0, math.nan, math.nan, True, n=0),
+                           _row("f", "inconclusive", 1.0, 3.0, math.nan, True, n=1)])
     table = C.discussion_table(claims)
     assert table[["reading", "claim_id"]].values.tolist() == [
-        ["holds", "b"], ["opposite", "d"], ["below floor", "c"], ["within CI", "a"]]   # the row not run is left out
+        ["holds", "b"], ["opposite", "d"], ["below floor", "c"], ["within CI", "a"], ["one seed", "f"]]   # the row not run is left out
 
 
 def test_released_ablations_pair_each_as_released_variant_with_the_one_it_shadows():
