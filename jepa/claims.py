@@ -401,7 +401,7 @@ def discussion_table(claims: pd.DataFrame) -> pd.DataFrame:
     rows = claims.assign(reading=[reading(r) for r in claims.itertuples()]).dropna(subset=["reading"])
     rows = rows.assign(order=rows.reading.map(list(READINGS).index)).sort_values(["order", "paper_claim", "claim_id"])
     return rows[["reading", "paper_claim", "claim_id", "regime", "variant", "benchmark", "paper_value_pp",
-                 "reproduced_mean_pp", "ci95_pp", "n_seeds", "runs_from"]].reset_index(drop=True)
+                 "reproduced_mean_pp", "ci95_pp", "n_seeds", "baseline_clears_floor", "runs_from"]].reset_index(drop=True)
 
 
 def released_ablations(metrics: pd.DataFrame) -> pd.DataFrame:
