@@ -40,12 +40,6 @@ class RunSet:
     source: dict[tuple[str, str], str]           # (regime, variant) -> REPRO | SWEEP
     stale: dict[tuple[str, str, int], str]       # (regime, variant, seed) -> why it was left out
 
-    def variants(self) -> dict[str, list[str]]:
-        return {regime: list(v) for regime, v in self.runs.items()}
-
-    def seeds(self, regime: str, variant: str) -> list[int]:
-        return self.runs.get(regime, {}).get(variant, [])
-
 
 def _read_yaml(path: Path):
     """YAML 1.2, as DVC reads and writes it: DVC locks 1.0e-5 as `1e-05`, which a YAML 1.1 parser (PyYAML)
