@@ -404,10 +404,14 @@ def discussion_table(claims: pd.DataFrame) -> pd.DataFrame:
                  "reproduced_mean_pp", "ci95_pp", "n_seeds", "baseline_clears_floor", "runs_from"]].reset_index(drop=True)
 
 
-def released_ablations(metrics: pd.DataFrame) -> pd.DataFrame:
+def released_ablations(metrics: pd.DataFrame, floor_metrics: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every `*_as_released` variant beside the variant it shadows, on every benchmark of its regime: both
     effects vs the same baseline (paired over seeds, mean and 95% CI in pp), and their paired difference,
-    i.e. what the released code's flaw changes (EMA-off: the init copy exported; LD: trained under no-grad)."""
+    i.e. what the released code's flaw changes (EMA-off: the init copy exported; LD: trained under no-grad).
+    With `floor_metrics`, `equals_random_init` says whether the as-released accuracy equals the random-init
+    floor of the same seed on every seed (within 0.01 pp): the exported encoder is then the untrained one."""
+    floors = (floor_metrics[floor_metrics.floor == "random_init"] if floor_metrics is not None
+              else pd.DataFrame(columns=["benchmark", "seed", "acc_pp"]))
     out = []
     for (regime, released), sel in metrics[metrics.variant.str.endswith("_as_released")].groupby(["regime", "variant"]):
         shadowed = released.removesuffix("_as_released")
@@ -423,5 +427,9 @@ def released_ablations(metrics: pd.DataFrame) -> pd.DataFrame:
                 mean, half = mean_ci(diff.dropna().values)
                 row |= {f"{label}_pp": round(mean, 2), f"{label}_ci95": round(half, 2)}
             row["n_seeds"] = int((acc[shadowed] - acc[released]).dropna().size)
+            if floor_metrics is not None:
+                init = floors[floors.benchmark == benchmark].set_index("seed").acc_pp
+                gap = (acc[released] - init).dropna()
+                row["equals_random_init"] = bool(gap.size == acc[released].size and (gap.abs() < 0.01).all())
             out.append(row)
     return pd.DataFrame(out)

@@ -49,7 +49,7 @@ def build(params: Params, profile: str | None = None) -> dict:
     write_text(reports / "training.csv", training.to_csv(index=False))
     write_text(reports / "REPORT.md", _report_markdown(claims, floors, training, profile, runset, seeds,
                                                        departures, _research_questions(),
-                                                       C.released_ablations(metrics)))
+                                                       C.released_ablations(metrics, floor_metrics)))
     evaluated = claims[claims.n_seeds > 0]
     figs = {"claims": figures.claim_deltas(evaluated),
             "floors": figures.floors(floors, metrics, floor_metrics)}
@@ -262,9 +262,16 @@ def _discussion_lines(claims: pd.DataFrame, ablations: pd.DataFrame | None) -> l
               "Each `*_as_released` variant is what the released code trains or exports (EMA-off variants: the "
               "never-updated init copy; LD: its loss under no-grad), beside the variant as the paper describes it; "
               "effects vs the same baseline, paired over seeds (pp, 95% CI).", ""]
-    lines += [C.to_markdown(ablations) if ablations is not None and len(ablations)
-              else "_no `*_as_released` variant has runs yet_", ""]
-    return lines
+    if ablations is None or not len(ablations):
+        return lines + ["_no `*_as_released` variant has runs yet_", ""]
+    if "equals_random_init" in ablations:
+        same = ablations[ablations.equals_random_init]
+        if len(same):
+            lines += [f"{len(same)} of {len(ablations)} rows (" + ", ".join(sorted(set(same.variant + "_as_released")))
+                      + ") equal the random-init floor of the same seed on every seed (`equals_random_init`): "
+                      "what these variants export is the untrained encoder, whatever they were trained with, so "
+                      "their rows measure the initialisation, not the objective.", ""]
+    return lines + [C.to_markdown(ablations), ""]
 
 
 def _report_markdown(claims: pd.DataFrame, floors: pd.DataFrame, training: pd.DataFrame, profile: str,

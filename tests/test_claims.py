@@ -150,3 +150,23 @@ def test_released_ablations_pair_each_as_released_variant_with_the_one_it_shadow
     assert row["described_minus_released_pp"] == pytest.approx(2.67, abs=0.01)
     # a shadowed variant without runs gives no row rather than a half-empty one
     assert C.released_ablations(pd.DataFrame([r for r in rows if r["variant"] != "kinematic"])).empty
+
+
+def test_released_ablations_flag_an_export_that_is_the_random_init_encoder():
+    rows = []
+    for seed, (base, plain, released) in enumerate([(10, 13, 10.5), (11, 13, 11.0), (12, 16, 12.5)]):
+        for variant, acc in (("baseline", base), ("kinematic", plain), ("kinematic_as_released", released)):
+            rows.append({"regime": "single", "variant": variant, "seed": seed, "benchmark": "diving48",
+                         "acc_pp": acc})
+    floors = pd.DataFrame([{"floor": "random_init", "seed": s, "benchmark": "diving48", "acc_pp": a}
+                           for s, a in enumerate([10.5, 11.0, 12.5])]
+                          + [{"floor": "pixels", "seed": s, "benchmark": "diving48", "acc_pp": 99.0} for s in range(3)])
+    (row,) = C.released_ablations(pd.DataFrame(rows), floors).to_dict("records")
+    assert row["equals_random_init"] is True
+    floors.loc[1, "acc_pp"] = 11.5   # one seed differs: not the untrained encoder
+    (row,) = C.released_ablations(pd.DataFrame(rows), floors).to_dict("records")
+    assert row["equals_random_init"] is False
+    # a seed without its floor cannot be shown equal
+    (row,) = C.released_ablations(pd.DataFrame(rows), floors[floors.seed != 2]).to_dict("records")
+    assert row["equals_random_init"] is False
+    assert "equals_random_init" not in C.released_ablations(pd.DataFrame(rows)).columns
