@@ -138,12 +138,18 @@ def test_discussion_reads_each_row_and_says_why_an_inconclusive_one_is():
         ["holds", "b"], ["opposite", "d"], ["below floor", "c"], ["within CI", "a"], ["one seed", "f"]]   # the row not run is left out
 
 
-def test_released_ablations_pair_each_as_released_variant_with_the_one_it_shadows():
+def _released_rows(benchmark: str) -> list[dict]:
+    """Three seeds of a baseline, kinematic and kinematic_as_released on one benchmark."""
     rows = []
     for seed, (base, plain, released) in enumerate([(10, 13, 10.5), (11, 13, 11.0), (12, 16, 12.5)]):
         for variant, acc in (("baseline", base), ("kinematic", plain), ("kinematic_as_released", released)):
-            rows.append({"regime": "single", "variant": variant, "seed": seed, "benchmark": "synthetic_motion",
+            rows.append({"regime": "single", "variant": variant, "seed": seed, "benchmark": benchmark,
                          "acc_pp": acc})
+    return rows
+
+
+def test_released_ablations_pair_each_as_released_variant_with_the_one_it_shadows():
+    rows = _released_rows("synthetic_motion")
     (row,) = C.released_ablations(pd.DataFrame(rows)).to_dict("records")
     assert (row["variant"], row["n_seeds"]) == ("kinematic", 3)
     assert row["as_described_pp"] == 3.0 and row["as_released_pp"] == pytest.approx(0.33, abs=0.01)
@@ -153,11 +159,7 @@ def test_released_ablations_pair_each_as_released_variant_with_the_one_it_shadow
 
 
 def test_released_ablations_flag_an_export_that_is_the_random_init_encoder():
-    rows = []
-    for seed, (base, plain, released) in enumerate([(10, 13, 10.5), (11, 13, 11.0), (12, 16, 12.5)]):
-        for variant, acc in (("baseline", base), ("kinematic", plain), ("kinematic_as_released", released)):
-            rows.append({"regime": "single", "variant": variant, "seed": seed, "benchmark": "diving48",
-                         "acc_pp": acc})
+    rows = _released_rows("diving48")
     floors = pd.DataFrame([{"floor": "random_init", "seed": s, "benchmark": "diving48", "acc_pp": a}
                            for s, a in enumerate([10.5, 11.0, 12.5])]
                           + [{"floor": "pixels", "seed": s, "benchmark": "diving48", "acc_pp": 99.0} for s in range(3)])
