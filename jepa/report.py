@@ -257,6 +257,12 @@ def _discussion_lines(claims: pd.DataFrame, ablations: pd.DataFrame | None) -> l
             sizes = (rows.reproduced_mean_pp / rows.paper_value_pp).abs()
             lines += [f"Reproduced effect as a fraction of the paper's: median {sizes.median():.2f} "
                       f"(range {sizes.min():.2f}-{sizes.max():.2f}).", ""]
+            below = rows[~rows.baseline_clears_floor.astype(bool)]
+            if len(below):
+                lines += [f"{len(below)} of these rows ({', '.join(sorted(set(below.benchmark)))}) "
+                          f"{'is' if len(below) == 1 else 'are'} on an analogue "
+                          "where the baseline does not clear its random-init floor: the sign of the difference is "
+                          "measured, but the analogue does not show that pretraining learned what it tests.", ""]
         lines += [C.to_markdown(rows.drop(columns=["reading"])), ""]
     lines += ["## Released-code ablations", "",
               "Each `*_as_released` variant is what the released code trains or exports (EMA-off variants: the "

@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from jepa import claims as C
+from jepa import report
 
 
 @pytest.mark.parametrize("paper, mean, half, expected", [
@@ -172,3 +173,13 @@ def test_released_ablations_flag_an_export_that_is_the_random_init_encoder():
     (row,) = C.released_ablations(pd.DataFrame(rows), floors[floors.seed != 2]).to_dict("records")
     assert row["equals_random_init"] is False
     assert "equals_random_init" not in C.released_ablations(pd.DataFrame(rows)).columns
+
+
+def test_discussion_says_which_signed_rows_sit_on_an_analogue_below_its_floor():
+    claims = pd.DataFrame([_row("b", "supported", 5.0, 2.5, 1.0, True),
+                           _row("d", "contradicted", 1.0, -2.0, 1.0, False),
+                           _row("g", "contradicted", 1.0, -3.0, 1.0, True)])
+    text = "\n".join(report._discussion_lines(claims, None))
+    holds, opposite = text.split("**opposite**")
+    assert "does not clear its random-init floor" not in holds          # its one row clears its floor
+    assert "1 of these rows (ssv2) is on an analogue where the baseline does not clear" in opposite
