@@ -410,8 +410,7 @@ def released_ablations(metrics: pd.DataFrame, floor_metrics: pd.DataFrame | None
     i.e. what the released code's flaw changes (EMA-off: the init copy exported; LD: trained under no-grad).
     With `floor_metrics`, `equals_random_init` says whether the as-released accuracy equals the random-init
     floor of the same seed on every seed (within 0.01 pp): the exported encoder is then the untrained one."""
-    floors = (floor_metrics[floor_metrics.floor == "random_init"] if floor_metrics is not None
-              else pd.DataFrame(columns=["benchmark", "seed", "acc_pp"]))
+    init_floor = floor_metrics[floor_metrics.floor == "random_init"] if floor_metrics is not None else None
     out = []
     for (regime, released), sel in metrics[metrics.variant.str.endswith("_as_released")].groupby(["regime", "variant"]):
         shadowed = released.removesuffix("_as_released")
@@ -427,8 +426,8 @@ def released_ablations(metrics: pd.DataFrame, floor_metrics: pd.DataFrame | None
                 mean, half = mean_ci(diff.dropna().values)
                 row |= {f"{label}_pp": round(mean, 2), f"{label}_ci95": round(half, 2)}
             row["n_seeds"] = int((acc[shadowed] - acc[released]).dropna().size)
-            if floor_metrics is not None:
-                init = floors[floors.benchmark == benchmark].set_index("seed").acc_pp
+            if init_floor is not None:
+                init = init_floor[init_floor.benchmark == benchmark].set_index("seed").acc_pp
                 gap = (acc[released] - init).dropna()
                 row["equals_random_init"] = bool(gap.size == acc[released].size and (gap.abs() < 0.01).all())
             out.append(row)
