@@ -243,6 +243,33 @@ def best_share_per_cost(summary: pd.DataFrame) -> pd.DataFrame:
                  ["analogue", "trial", "seeds", "share_pct", "train_tflop", "share_per_tflop"]]
 
 
+QUARTER = 25.0   # the target share of the learnable headroom, in %
+
+
+def headroom_reached(summary: pd.DataFrame, share: float = QUARTER, min_seeds: int = 3) -> pd.Series:
+    """Per trial run on at least `min_seeds` seeds: how many analogues' baselines capture at least `share` %
+    of the learnable headroom (the target is two), most first, then by the larger mean share."""
+    d = summary[(summary.seeds >= min_seeds) & np.isfinite(summary.share_pct)]
+    g = d.groupby("trial", sort=False).share_pct
+    table = pd.DataFrame({"n": g.apply(lambda s: int((s >= share).sum())), "mean": g.mean()})
+    return table.sort_values(["n", "mean"], ascending=False, kind="stable").n
+
+
+def adoption_lines(summary: pd.DataFrame, chosen: str, adopted: str | None) -> list[str]:
+    """What adopting the chosen trial would change: its share of the headroom and paired gain per analogue
+    beside the adopted recipe's, from the same table."""
+    if not adopted or adopted == chosen:
+        return []
+    by = summary.set_index(["trial", "analogue"])
+    lines = ["", f"| analogue | share `{adopted}` (adopted) | share `{chosen}` (chosen) | gain `{adopted}` pp | gain `{chosen}` pp |",
+             "|---|---|---|---|---|"]
+    for task in BENCHMARKS:
+        a, c = by.loc[(adopted, task)], by.loc[(chosen, task)]
+        lines.append(f"| {task} | {a.share_pct:.0f} % | {c.share_pct:.0f} % | {_pm(a.gain_pp, a.gain_ci95)} | "
+                     f"{_pm(c.gain_pp, c.gain_ci95)} |")
+    return lines
+
+
 def planned(cal) -> list[tuple[str, int]]:
     """(trial, seed) pairs of the study: every trial on the screen seeds, finalists on the final seeds."""
     pairs = [(t, s) for t in cal.trials for s in cal.screen_seeds]
@@ -331,6 +358,14 @@ def report(summary: pd.DataFrame, params, chosen: str | None) -> str:
                   + " (analogues without a usable ceiling get no share). Largest share per training TFLOP:", ""]
         lines += [f"- {r.analogue}: `{r.trial}` ({r.seeds} seed{'s' if r.seeds > 1 else ''}), share {r.share_pct:.0f} % "
                   f"for {r.train_tflop:.1f} TFLOP" for r in best_share_per_cost(summary).itertuples()]
+    reached = headroom_reached(summary)
+    if len(reached):
+        best = reached.index[0]
+        lines += ["", f"Analogues on which the baseline captures at least a quarter of the headroom (over 3 seeds; the "
+                  f"target is 2): at most {reached.iloc[0]}, "
+                  + ", ".join(f"`{t}` {n}" for t, n in reached.items()) + f" (best first; `{best}`: "
+                  + ", ".join(f"{r.analogue} {r.share_pct:.0f} %" for r in summary[summary.trial == best].itertuples()
+                              if np.isfinite(r.share_pct)) + ")."]
     lines += ["", "What the table shows:", "", *findings(summary), "",
               "Trial notes:", ""] + [f"- `{k}`: {t.note}" for k, t in cal.trials.items()] + [""]
     if chosen:
@@ -339,8 +374,11 @@ def report(summary: pd.DataFrame, params, chosen: str | None) -> str:
             lines.append(f" The `{cal.base}` profile carries its overrides (`calibration.adopted`), so every "
                          "variant of the default is trained with them.")
         else:
-            lines.append(f" **Not adopted:** `calibration.adopted` is `{cal.adopted}`; set it and the `{cal.base}` "
-                         "profile to this trial's overrides.")
+            lines.append(f" **Not adopted:** `calibration.adopted` is `{cal.adopted}`, which the `{cal.base}` profile "
+                         "carries; adopting the chosen trial (both set to its overrides) changes every run of the "
+                         "default and of the full sweep, so it lands with their next regeneration. The two side by "
+                         "side (3 seeds each):")
+            lines += adoption_lines(summary, chosen, cal.adopted)
     else:
         lines.append(f"**No trial** clears the random-init floor with separated CIs on {MIN_ANALOGUES} analogues over "
                      "three seeds.")

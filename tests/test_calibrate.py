@@ -181,3 +181,28 @@ def test_equally_cheap_trials_are_ranked_by_their_share_of_the_headroom(tmp_path
     s = calibrate.summarize(pd.DataFrame(low + high), ceilings)
     assert calibrate.choose(s, overrides=overrides) == "lr"             # same cost and wins: the larger share
     assert calibrate.choose(calibrate.summarize(pd.DataFrame(low + high)), overrides=overrides) == "reference"
+
+
+def test_quarter_headroom_is_counted_per_trial_over_three_seeds_only():
+    ceilings = {t: 80.0 for t in ("appearance", "motion", "temporal", "synthetic_motion")}
+    # pixels 20 %, random init 30 %: headroom 50 pp above the higher floor, a quarter at 42.5 %
+    two = [r | {"appearance_pretrained": 0.45, "temporal_pretrained": 0.50, "motion_pretrained": 0.31,
+                "synthetic_motion_pretrained": 0.40} for r in _rows("two", [0.0] * 3, [0.3] * 3, gflop=6.0)]
+    one = [r | {"appearance_pretrained": 0.60, "temporal_pretrained": 0.35, "motion_pretrained": 0.35,
+                "synthetic_motion_pretrained": 0.35} for r in _rows("one", [0.0] * 3, [0.3] * 3, gflop=6.0)]
+    screen = _rows("screen", [0.9], [0.3], gflop=6.0)   # one seed: not counted
+    reached = calibrate.headroom_reached(calibrate.summarize(pd.DataFrame(two + one + screen), ceilings))
+    assert reached.to_dict() == {"two": 2, "one": 1}
+    assert list(reached.index) == ["two", "one"]
+
+
+def test_a_chosen_trial_not_yet_adopted_is_shown_beside_the_adopted_one():
+    ceilings = {t: 80.0 for t in ("appearance", "motion", "temporal", "synthetic_motion")}
+    rows = _rows("adopted", [0.5, 0.52, 0.51], [0.3, 0.31, 0.29], gflop=6.0) + \
+        _rows("chosen", [0.6, 0.62, 0.61], [0.3, 0.31, 0.29], gflop=6.0)
+    s = calibrate.summarize(pd.DataFrame(rows), ceilings)
+    lines = calibrate.adoption_lines(s, "chosen", "adopted")
+    motion = next(line for line in lines if line.startswith("| motion |"))
+    # shares (51 - 30) / 50 = 42 % and (61 - 30) / 50 = 62 %; paired gains 21 and 31 pp
+    assert motion.startswith("| motion | 42 % | 62 % | 21.0 ± ") and "| 31.0 ± " in motion
+    assert calibrate.adoption_lines(s, "chosen", "chosen") == []
