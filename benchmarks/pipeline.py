@@ -15,11 +15,15 @@ drift on a shared machine hits both; medians are reported):
   whether every seed's accuracy is equal;
 - step: options for the training step itself (AdamW foreach / fused, attention without SDPA,
   torch.compile), each against the step as train.py runs it;
-- overhead: one papermill kernel start + the package imports, against a plain `python -c pass`.
+- overhead: one papermill kernel start + the package imports, against a plain `python -c pass`;
+- dvc: DVC's own work after each stage it runs, which grows with the size of the stage's dvc.lock: it
+  re-reads the lock and rewrites all of it (`dvc.utils.serialize.modify_yaml`, a round-trip parse and
+  dump, after a plain parse when it reloads the stage). Before: every entry of today's locks in one
+  file (the study as a single pipeline); after: the lock of the pipeline that holds the stage.
 
 Writes reports/benchmarks/pipeline.csv; --stages times a subset and keeps the other rows.
 
-    python benchmarks/pipeline.py [--stages pretrain,probe,step,overhead] [--profile tiny] [--steps 60]
+    python benchmarks/pipeline.py [--stages pretrain,probe,step,overhead,dvc] [--profile tiny] [--steps 60]
         [--repeats 5] [--probe-repeats 5] [--probe-threads 1] [--skip-compile]
 """
 
@@ -253,6 +257,51 @@ def bench_overhead(repeats: int) -> dict:
     return {k: statistics.median(v) for k, v in times.items()}
 
 
+def bench_dvc_lock(repeats: int) -> dict[str, dict]:
+    """Seconds of DVC's lock work after one stage (reload + round-trip rewrite), per pipeline, with every
+    lock's entries merged into one file (before) and in the stage's own lock (after); alternating repeats."""
+    from dvc.utils.serialize import modify_yaml
+    from dvc.utils.serialize._yaml import parse_yaml, parse_yaml_for_update
+
+    from jepa import paths
+
+    locks = paths.dvc_locks()
+    if len(locks) < 2:
+        raise SystemExit("dvc row: needs the per-run pipelines' dvc.lock files (data/pipelines/*/dvc.lock)")
+
+    def after_one_stage(path: Path, name: str) -> float:
+        def work():
+            parse_yaml(path.read_text(), str(path))  # the reload
+            with modify_yaml(path) as data:  # what Lockfile.dump_stages does with the stage's new entry
+                data["stages"][name] = data["stages"][name]
+        return _timed(work)
+
+    out = {}
+    with tempfile.TemporaryDirectory() as d:
+        merged, entries = Path(d) / "merged" / "dvc.lock", {}
+        for lock in locks:
+            entries.update(parse_yaml_for_update(lock.read_text(), str(lock))["stages"])
+        merged.parent.mkdir()
+        from dvc.utils.serialize import dump_yaml
+
+        dump_yaml(merged, {"schema": "2.0", "stages": entries})
+        for lock in locks:
+            own = Path(d) / lock.parent.name / "dvc.lock"
+            own.parent.mkdir(exist_ok=True)
+            own.write_bytes(lock.read_bytes())
+            name = next(iter(parse_yaml(own.read_text(), str(own))["stages"]))
+            times = {"before": [], "after": []}
+            for _ in range(repeats):
+                times["before"].append(after_one_stage(merged, name))
+                times["after"].append(after_one_stage(own, name))
+            key = "root" if lock.parent == paths.root() else lock.parent.name
+            out[key] = {"before_s": statistics.median(times["before"]), "after_s": statistics.median(times["after"]),
+                        "ratios": [b / a for b, a in zip(times["before"], times["after"])],
+                        "kb_before": merged.stat().st_size / 1e3, "kb_after": own.stat().st_size / 1e3,
+                        "entries_before": len(entries), "stage": name}
+    return out
+
+
 def pretrain_rows(args, cfg, flops: float, peak: float, frac, steps_total: int) -> list[dict]:
     """The pretrain row (render vs bank vs memory) and the clips row."""
     rows = []
@@ -299,7 +348,7 @@ def _previous_rows(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-STAGES = ("pretrain", "probe", "step", "overhead")
+STAGES = ("pretrain", "probe", "step", "overhead", "dvc")
 
 
 def _rounded(accs: dict[str, list[float]]) -> dict[str, list[float]]:
@@ -402,6 +451,16 @@ def main() -> None:
                      "before_s": round(ov["notebook_s"], 1), "after_s": round(ov["notebook_s"], 1),
                      "results_equal": f"imports {ov['imports_s']:.1f} s of it, interpreter start {ov['python_s']:.2f} s"
                                       + (f"; {ov['notebook_s'] / stage_s:.0%} of a probe stage" if stage_s else "")})
+    if "dvc" in stages:
+        for pipeline, r in bench_dvc_lock(args.repeats).items():
+            print(f"dvc {pipeline}:", {k: v for k, v in r.items() if k != "ratios"}, flush=True)
+            rows.append({"stage": f"dvc:{pipeline}",
+                         "what": f"DVC's lock reload + rewrite after one stage ({r['stage']}): before, all "
+                                 f"{r['entries_before']} entries in one dvc.lock ({r['kb_before']:.0f} kB); after, "
+                                 f"the stage's own pipeline's ({r['kb_after']:.0f} kB); {args.repeats} alternating repeats",
+                         "before_s": round(r["before_s"], 2), "after_s": round(r["after_s"], 2),
+                         "speedup": round(r["before_s"] / r["after_s"], 2),
+                         "speedup_min": round(min(r["ratios"]), 2), "speedup_max": round(max(r["ratios"]), 2)})
     produced = {r["stage"] for r in rows}
     kept = [r for r in _previous_rows(ROOT / args.out) if r["stage"] not in produced]
     for r in rows:

@@ -261,7 +261,9 @@ def adoption_lines(summary: pd.DataFrame, chosen: str, adopted: str | None) -> l
     if not adopted or adopted == chosen:
         return []
     by = summary.set_index(["trial", "analogue"])
-    lines = ["", f"| analogue | share `{adopted}` (adopted) | share `{chosen}` (chosen) | gain `{adopted}` pp | gain `{chosen}` pp |",
+    seeds = {t: int(by.loc[t].seeds.max()) for t in (adopted, chosen)}
+    lines = ["", f"| analogue | share `{adopted}` (adopted, {seeds[adopted]} seeds) | share `{chosen}` (chosen, "
+                 f"{seeds[chosen]} seeds) | gain `{adopted}` pp | gain `{chosen}` pp |",
              "|---|---|---|---|---|"]
     for task in BENCHMARKS:
         a, c = by.loc[(adopted, task)], by.loc[(chosen, task)]
@@ -377,7 +379,7 @@ def report(summary: pd.DataFrame, params, chosen: str | None) -> str:
             lines.append(f" **Not adopted:** `calibration.adopted` is `{cal.adopted}`, which the `{cal.base}` profile "
                          "carries; adopting the chosen trial (both set to its overrides) changes every run of the "
                          "default and of the full sweep, so it lands with their next regeneration. The two side by "
-                         "side (3 seeds each):")
+                         "side:")
             lines += adoption_lines(summary, chosen, cal.adopted)
     else:
         lines.append(f"**No trial** clears the random-init floor with separated CIs on {MIN_ANALOGUES} analogues over "

@@ -59,6 +59,19 @@ def manifests_dir() -> Path:
     return root() / "data" / "manifests"
 
 
+def run_pipeline(kind: str, regime: str) -> Path:
+    """The dvc.yaml of one stage kind (pretrain, probe, fewshot) and regime: the per-run stages, split from the
+    root pipeline so that each has a small dvc.lock (DVC rewrites a pipeline's whole lock after every stage)."""
+    return root() / "data" / "pipelines" / f"{kind}_{regime}" / "dvc.yaml"
+
+
+def dvc_locks() -> list[Path]:
+    """Every dvc.lock of the study: the root pipeline's and the per-run pipelines' (those that exist)."""
+    locks = [root() / "dvc.lock", *(run_pipeline(k, r).with_name("dvc.lock")
+                                    for k in ("pretrain", "probe", "fewshot") for r in ("single", "mixed"))]
+    return [lock for lock in locks if lock.exists()]
+
+
 def eval_manifest() -> Path:
     """The evaluation sets' sizes and fingerprints, written by the data stage, read by every probe stage."""
     return manifests_dir() / "eval.json"

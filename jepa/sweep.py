@@ -3,7 +3,7 @@ committed runs that are still current.
 
 The default pipeline trains a core of variants in well under an hour; the full sweep (`scripts/full-sweep`)
 trains every variant and commits each run's small results (metrics, few-shot scores, executed notebooks)
-together with its entries in dvc.lock. A report built on the core should still show those runs, but only
+together with its entries in the per-run pipelines' dvc.lock files (data/pipelines/*/dvc.lock). A report built on the core should still show those runs, but only
 while they were trained on today's recipe. A committed run counts when, for each of its stages (pretrain,
 probe, few-shot), its dvc.lock entry
 
@@ -81,16 +81,18 @@ def why_stale(lock: dict, raw_params: dict, regime: str, variant: str, seed: int
     return None
 
 
-def collect(params: Params, raw_params: dict | None = None, lock_path: Path | None = None) -> RunSet:
+def collect(params: Params, raw_params: dict | None = None, locks: list[Path] | None = None) -> RunSet:
     """The runs `dvc repro` trained (all of `params.run`), plus every other variant defined for a regime whose
     committed probe metrics exist for a seed of `run.seeds` and are current (`why_stale` is None).
-    `raw_params` is params.yaml as plain data (read from the repository root when omitted)."""
+    `raw_params` is params.yaml as plain data (read from the repository root when omitted); `locks` the
+    dvc.lock files to read (default: every lock of the study, `paths.dvc_locks`)."""
     root = paths.root()
     raw_params = raw_params if raw_params is not None else _read_yaml(root / "params.yaml")
-    lock_path = lock_path or root / "dvc.lock"
     run = {"single": params.run.single, "mixed": params.run.mixed}
     seeds = params.run.seeds
-    lock = (_read_yaml(lock_path) or {}).get("stages", {}) if lock_path.exists() else {}
+    lock: dict = {}
+    for path in (paths.dvc_locks() if locks is None else locks):
+        lock.update((_read_yaml(path) or {}).get("stages", {}))
     runs: dict[str, dict[str, list[int]]] = {}
     source: dict[tuple[str, str], str] = {}
     stale: dict[tuple[str, str, int], str] = {}

@@ -202,6 +202,7 @@ def test_a_chosen_trial_not_yet_adopted_is_shown_beside_the_adopted_one():
         _rows("chosen", [0.6, 0.62, 0.61], [0.3, 0.31, 0.29], gflop=6.0)
     s = calibrate.summarize(pd.DataFrame(rows), ceilings)
     lines = calibrate.adoption_lines(s, "chosen", "adopted")
+    assert "share `adopted` (adopted, 3 seeds) | share `chosen` (chosen, 3 seeds)" in lines[1]
     motion = next(line for line in lines if line.startswith("| motion |"))
     # shares (51 - 30) / 50 = 42 % and (61 - 30) / 50 = 62 %; paired gains 21 and 31 pp
     assert motion.startswith("| motion | 42 % | 62 % | 21.0 ± ") and "| 31.0 ± " in motion

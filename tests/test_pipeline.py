@@ -19,7 +19,14 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _stages(out) -> set[str]:
-    return set(re.findall(r"Running stage '([^']+)'", out.stdout + out.stderr))
+    """The stages a DVC run ran, by name: a per-run stage's address `data/pipelines/KIND_REGIME/dvc.yaml:NAME`
+    is checked to be its own pipeline's and shortened to NAME."""
+    names = set()
+    for address in re.findall(r"Running stage '([^']+)'", out.stdout + out.stderr):
+        pipeline, _, name = address.rpartition(":")
+        assert pipeline in ("", f"data/pipelines/{name.split('@')[0]}/dvc.yaml"), address
+        names.add(name)
+    return names
 
 
 @pytest.fixture(scope="module")

@@ -102,7 +102,7 @@ def test_sigkill_under_dvc_repro_then_dvc_repro_resumes(tmp_path):
     """DVC deletes a stage's outputs before rerunning it; last.pt lives outside them, so the rerun resumes."""
     ws = _dvc_workspace(tmp_path, {"single": ["baseline"], "mixed": ["baseline"], "seeds": [0]},
                         steps=400, checkpoint_every=5, threads=1)  # long enough that the kill lands mid-run
-    stage = "pretrain_single@baseline-0"
+    stage = "data/pipelines/pretrain_single/dvc.yaml:pretrain_single@baseline-0"
     proc = _dvc(f"dvc repro {stage}", ws, popen=True)
     deadline = time.time() + 300
     while not list(ws.glob("checkpoints/single-baseline-s0/*/last.pt")) and time.time() < deadline:
@@ -131,7 +131,7 @@ def test_error_in_a_variant_does_not_make_dvc_repro_data_delete_the_eval_data(tm
     (ws / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     _dvc("dvc repro -f data", ws)  # forced: as when its own inputs changed
     assert list((ws / "data/generated/eval").iterdir()) and (ws / "reports/figures/data_examples.png").exists()
-    out = _dvc("dvc repro pretrain_single@baseline-0", ws, check=False)
+    out = _dvc("dvc repro data/pipelines/pretrain_single/dvc.yaml:pretrain_single@baseline-0", ws, check=False)
     assert out.returncode != 0 and "slow_weight must be a non-negative number" in out.stdout + out.stderr
     assert "Traceback" not in out.stdout + out.stderr
 

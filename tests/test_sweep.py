@@ -74,3 +74,33 @@ def test_every_variant_rewrites_only_the_run_lists(repo_root):
         == [k for k, v in params.variants.items() if "mixed" in v.regimes][-1]
     with pytest.raises(ConfigError, match="expected a `run:` mapping"):
         sweep.with_every_variant("profile: tiny\n", params)
+
+
+def test_collect_reads_the_lock_of_every_per_run_pipeline(repo_root, tmp_path, monkeypatch):
+    """A run's three stages are locked in three pipelines' dvc.lock files; the run counts only while all three
+    hold its entries."""
+    import yaml
+
+    from jepa import paths
+    from jepa.config import load_params
+
+    params = load_params(repo_root / "params.yaml")
+    assert "ld" not in params.run.mixed and "mixed" in params.variants["ld"].regimes
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
+    metrics = paths.probe_metrics("mixed", "ld", 0)
+    metrics.parent.mkdir(parents=True)
+    metrics.write_text("{}")
+    lock = _lock()
+    for kind in sweep.STAGE_KINDS:
+        path = paths.run_pipeline(kind, "mixed").with_name("dvc.lock")
+        path.parent.mkdir(parents=True)
+        entries = {name: entry for name, entry in lock.items() if name.startswith(f"{kind}_mixed@")}
+        path.write_text(yaml.safe_dump({"schema": "2.0", "stages": entries}))
+    assert len(paths.dvc_locks()) == 3
+    runset = sweep.collect(params, RAW)
+    assert runset.runs["mixed"]["ld"] == [0] and runset.source[("mixed", "ld")] == sweep.SWEEP
+    paths.run_pipeline("fewshot", "mixed").with_name("dvc.lock").unlink()
+    runset = sweep.collect(params, RAW)
+    assert "ld" not in runset.runs["mixed"]
+    assert runset.stale[("mixed", "ld", 0)] == "dvc.lock has no entry fewshot_mixed@ld-0"
