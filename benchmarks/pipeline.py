@@ -260,7 +260,7 @@ def bench_overhead(repeats: int) -> dict:
 def bench_dvc_lock(repeats: int) -> dict[str, dict]:
     """Seconds of DVC's lock work after one stage (reload + round-trip rewrite), per pipeline, with every
     lock's entries merged into one file (before) and in the stage's own lock (after); alternating repeats."""
-    from dvc.utils.serialize import modify_yaml
+    from dvc.utils.serialize import dump_yaml, modify_yaml
     from dvc.utils.serialize._yaml import parse_yaml, parse_yaml_for_update
 
     from jepa import paths
@@ -282,8 +282,6 @@ def bench_dvc_lock(repeats: int) -> dict[str, dict]:
         for lock in locks:
             entries.update(parse_yaml_for_update(lock.read_text(), str(lock))["stages"])
         merged.parent.mkdir()
-        from dvc.utils.serialize import dump_yaml
-
         dump_yaml(merged, {"schema": "2.0", "stages": entries})
         for lock in locks:
             own = Path(d) / lock.parent.name / "dvc.lock"

@@ -59,6 +59,9 @@ def manifests_dir() -> Path:
     return root() / "data" / "manifests"
 
 
+RUN_STAGE_KINDS = ("pretrain", "probe", "fewshot")  # a run's stages, in order; one pipeline per kind and regime
+
+
 def run_pipeline(kind: str, regime: str) -> Path:
     """The dvc.yaml of one stage kind (pretrain, probe, fewshot) and regime: the per-run stages, split from the
     root pipeline so that each has a small dvc.lock (DVC rewrites a pipeline's whole lock after every stage)."""
@@ -68,7 +71,7 @@ def run_pipeline(kind: str, regime: str) -> Path:
 def dvc_locks() -> list[Path]:
     """Every dvc.lock of the study: the root pipeline's and the per-run pipelines' (those that exist)."""
     locks = [root() / "dvc.lock", *(run_pipeline(k, r).with_name("dvc.lock")
-                                    for k in ("pretrain", "probe", "fewshot") for r in ("single", "mixed"))]
+                                    for k in RUN_STAGE_KINDS for r in ("single", "mixed"))]
     return [lock for lock in locks if lock.exists()]
 
 

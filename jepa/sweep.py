@@ -3,8 +3,8 @@ committed runs that are still current.
 
 The default pipeline trains a core of variants in well under an hour; the full sweep (`scripts/full-sweep`)
 trains every variant and commits each run's small results (metrics, few-shot scores, executed notebooks)
-together with its entries in the per-run pipelines' dvc.lock files (data/pipelines/*/dvc.lock). A report built on the core should still show those runs, but only
-while they were trained on today's recipe. A committed run counts when, for each of its stages (pretrain,
+together with its entries in the per-run pipelines' dvc.lock files (data/pipelines/*/dvc.lock). A report
+built on the core should still show those runs, but only while they were trained on today's recipe. A committed run counts when, for each of its stages (pretrain,
 probe, few-shot), its dvc.lock entry
 
 - holds the same parameter values as today's params.yaml (the variant's own block included), and
@@ -28,7 +28,7 @@ from jepa.config import Params
 from jepa.errors import ConfigError
 from jepa.io import write_text
 
-STAGE_KINDS = ("pretrain", "probe", "fewshot")
+STAGE_KINDS = paths.RUN_STAGE_KINDS
 REFERENCE_VARIANT = "baseline"
 REPRO, SWEEP = "dvc repro", "committed sweep"   # where a run's results come from, as the reports say it
 
