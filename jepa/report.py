@@ -80,7 +80,7 @@ def metrics_table(kind: str) -> pd.DataFrame:
         m = json.loads(f.read_text())
         if kind == "pretrain":
             rows.append({"run": f.stem, "steps": m["steps"], "seconds": round(m["seconds"], 1),
-                         "ms_per_step": round(m["ms_per_step"], 1), "final_loss": round(m["final_loss"], 4),
+                         "ms_per_step": None if m["ms_per_step"] is None else round(m["ms_per_step"], 1), "final_loss": round(m["final_loss"], 4),
                          "target_std": round(m["final_target_std"], 4), "collapsed": m["collapsed"]})
         else:
             rows.append({"run": f.stem} | {task: round(100 * m[task]["acc"], 1) for task in BENCHMARKS if task in m})

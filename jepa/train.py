@@ -259,6 +259,15 @@ def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = 
 
     t0 = time.perf_counter()
     last_step = min(t_cfg.steps, stop_after) if stop_after is not None else t_cfg.steps
+    if init_copy is not None:
+        # The exported encoder is the init copy, which no step changes: the released code's training of the
+        # online encoder (that of the variant without export: init) is skipped, the export is bit-identical.
+        # One row at step 0 records the loss and collapse monitor of the model as exported.
+        start = last_step = 0
+        if not history:
+            history.append(_init_row(model, next(stream), masks, cfg, device, target_encoder))
+            if live is not None:
+                _log_row(live, history[-1])
     bar = tqdm(range(start, last_step), desc=cfg.run_id, disable=not progress or rank != 0, dynamic_ncols=True)
     for step in bar:
         x, is_image = next(stream)
@@ -296,7 +305,7 @@ def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = 
             _save_checkpoint(ckpt_path, model, opt, target_encoder, done, cfg, history, init_copy)
     elapsed = time.perf_counter() - t0
     summary = {"run_id": cfg.run_id, "profile": cfg.profile_name, "steps": last_step,
-               "seconds": round(elapsed, 2), "ms_per_step": round(1000 * elapsed / max(1, last_step - start), 2),
+               "seconds": round(elapsed, 2), "ms_per_step": round(1000 * elapsed / (last_step - start), 2) if last_step > start else None,
                "final_loss": history[-1]["loss"] if history else None,
                "final_target_std": history[-1]["target_std"] if history else None}
     summary["collapsed"] = bool(summary["final_target_std"] is not None
@@ -304,7 +313,7 @@ def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = 
     stats = getattr(stream, "stats", None)  # real-data loader: clips served, bad files skipped and which
     if stats is not None:
         summary["data"] = stats.as_dict()
-    if rank == 0 and last_step == t_cfg.steps:
+    if rank == 0 and (last_step == t_cfg.steps or init_copy is not None):
         encoder = target_encoder if model.ema else init_copy if init_copy is not None else model.encoder
         torch_save(out_dir / "encoder.pt", {"encoder": encoder.state_dict(), "model_cfg": cfg.profile.model.model_dump(),
                                             "run_id": cfg.run_id})
@@ -312,6 +321,17 @@ def pretrain(cfg: RunConfig, out_dir: str | Path, live_dir: str | Path | None = 
     if live is not None:
         live.end()
     return summary
+
+
+@torch.no_grad()
+def _init_row(model: JEPA, batch, masks: MaskGenerator, cfg: RunConfig, device, target_encoder) -> dict:
+    """The logged row of a model that is not trained: its loss on the first batch, at step 0."""
+    x, is_image = (t.to(device) for t in batch)
+    pairs = [MaskPair(p.ctx.to(device), p.tgt.to(device)) for p in masks(x, _mask_generator_for(0, cfg.seed))]
+    model.eval()
+    loss, terms = model(x, is_image, pairs, target_encoder, 0.0)
+    return {"step": 0, "loss": float(loss), "lr": 0.0, **{f"loss_{k}": float(v) for k, v in terms.items()},
+            "target_std": _target_std(target_encoder if model.ema else model.encoder, x)}
 
 
 def step_flops(cfg: RunConfig, x: torch.Tensor, is_image: torch.Tensor, mask_seeds=(0,),

@@ -39,5 +39,6 @@ import pandas as pd
 import seaborn as sns
 
 curve = pd.read_csv(paths.live_dir(regime, variant, seed) / "plots" / "metrics" / "train" / "loss.tsv", sep="\t")
-ax = sns.lineplot(curve, x="step", y="loss")
+# export: init variants run no step (their exported encoder is the init copy): one point, at step 0
+ax = sns.lineplot(curve, x="step", y="loss", marker="o" if len(curve) == 1 else None)
 ax.set(xlabel="training step", ylabel="total loss", title=cfg.run_id);
