@@ -126,6 +126,7 @@ def with_every_variant(text: str, params: Params) -> str:
 
     yaml = YAML()
     yaml.width = 4096
+    yaml.preserve_quotes = True  # a quoted flow-style string (`"a 25:25:1 ratio"`) would not parse back unquoted
     data = yaml.load(text)
     if not isinstance(data, dict) or not isinstance(data.get("run"), dict):
         raise ConfigError("params.yaml: expected a `run:` mapping with `single:` and `mixed:` lists")
