@@ -25,13 +25,33 @@ def _curves(runs: dict[str, dict[str, list[int]]]) -> pd.DataFrame:
     return pd.concat(frames) if frames else pd.DataFrame(columns=["step", "loss", "regime", "variant", "seed"])
 
 
+def floor_seeds(params: Params) -> list[int]:
+    """The random-init floor's encoder seeds: dvc.yaml's `floor_seeds` (the `floors` stages), else run.seeds."""
+    import yaml
+
+    from jepa.errors import ConfigError
+
+    dvc_yaml = paths.root() / "dvc.yaml"
+    found = [v["floor_seeds"] for v in (yaml.safe_load(dvc_yaml.read_text()) or {}).get("vars", [])
+             if isinstance(v, dict) and "floor_seeds" in v]
+    if not found:
+        return list(params.run.seeds)
+    seeds = found[-1]
+    if not isinstance(seeds, list) or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+        raise ConfigError(f"{dvc_yaml}: vars.floor_seeds must be a list of integers, got {seeds!r}")
+    missing = sorted(set(params.run.seeds) - set(seeds))
+    if missing:
+        raise ConfigError(f"{dvc_yaml}: vars.floor_seeds must include every seed of run.seeds; missing {missing}")
+    return seeds
+
+
 def build(params: Params, profile: str | None = None) -> dict:
     profile = profile or params.profile
     runset = sweep.collect(params)
     runs, seeds = runset.runs, params.run.seeds
     reports = paths.reports_dir()
     metrics = C.load_probe_metrics(runs)
-    floor_metrics = C.load_floor_metrics(seeds)
+    floor_metrics = C.load_floor_metrics(floor_seeds(params))
     paper = C.paper_table(paths.paper_results())
     claims = C.evaluate_claims(metrics, paper, profile)
     count = C.loss_count(claims)

@@ -426,22 +426,31 @@ def test_utf8_bom_is_accepted_and_other_bytes_name_file_and_line(tmp_path):
 # ----------------------------------------------------------------------------- notebooks
 
 
-def test_notebook_error_filter_keeps_one_line_for_user_mistakes():
-    import io
+def test_notebook_failure_is_one_line_for_user_mistakes_and_a_traceback_for_bugs():
+    from jepa.notebook_run import failure_message
 
-    from jepa.notebook_errors import run
+    tb = "\x1b[0;31mTraceback\x1b[0m (most recent call last):\n  File x.py, line 3\nConfigError: params.yaml"
+    message = "params.yaml: invalid configuration\n  variants.fwm.terms: must be non-negative"
+    assert failure_message("ConfigError", message, tb) == f"error: {message}"
+    crash = failure_message("ZeroDivisionError", "division by zero", tb)  # a bug keeps its traceback
+    assert crash.startswith("Traceback (most recent call last):") and "File x.py, line 3" in crash
 
-    user = ["[papermill] Executing cell 2\n", "Traceback (most recent call last):\n", '  File "x.py", line 3\n',
-            "papermill.exceptions.PapermillExecutionError: \n", "\x1b[0;31mConfigError\x1b[0m: params.yaml: invalid "
-            "configuration\n", "  variants.fwm.terms: must be non-negative\n", "\n"]
-    out = io.StringIO()
-    run(user, out)
-    assert out.getvalue() == ("[papermill] Executing cell 2\nerror: params.yaml: invalid configuration\n"
-                              "  variants.fwm.terms: must be non-negative\n")
-    crash = ["Traceback (most recent call last):\n", "ZeroDivisionError: division by zero\n"]
-    out = io.StringIO()
-    run(crash, out)
-    assert out.getvalue() == "".join(crash)  # a bug keeps its traceback
+
+@pytest.mark.parametrize("text,value", [("3", 3), ("-2", -2), ("0.5", 0.5), ("1e-3", 1e-3), ("True", True),
+                                        ("False", False), ("None", None), ("mixed", "mixed"), ("fwm_hw_ld", "fwm_hw_ld")])
+def test_notebook_parameters_are_typed_as_papermill_types_them(text, value):
+    from papermill.cli import _resolve_type
+
+    from jepa.notebook_run import typed
+
+    assert typed(text) == value and type(typed(text)) is type(value) and _resolve_type(text) == value
+
+
+def test_run_notebook_names_a_missing_notebook_in_one_line(tmp_path):
+    out = subprocess.run([str(REPO / "scripts" / "run-notebook"), str(tmp_path / "nope.py"), str(tmp_path / "o.ipynb")],
+                         capture_output=True, text=True,
+                         env=os.environ | {"PYTHONPATH": str(REPO), "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"})
+    assert (out.returncode, out.stderr) == (2, f"error: {tmp_path / 'nope.py'}: no such notebook\n")
 
 
 @pytest.mark.slow
