@@ -26,9 +26,11 @@ def random_stream(cfg, image_every: int = 0):
 def copy_repository(dest, edit_params=None):
     """A throw-away git copy of the repository at `dest` (reports/ left out, so every stage runs cold).
 
-    `edit_params(params)` changes the parsed params.yaml in place before the first commit; the copy is
-    what a fresh clone holds, so `dvc repro` in it proves the pipeline from a clean state.
+    `edit_params(params)` changes the parsed params.yaml in place before the first commit (the random-init
+    floors' seeds in dvc.yaml then follow its run.seeds); the copy is what a fresh clone holds, so
+    `dvc repro` in it proves the pipeline from a clean state.
     """
+    import re
     import shutil
     import subprocess
     from pathlib import Path
@@ -46,6 +48,9 @@ def copy_repository(dest, edit_params=None):
         params = yaml.safe_load((dest / "params.yaml").read_text())
         edit_params(params)
         (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+        dvc_yaml = (dest / "dvc.yaml").read_text()
+        floors = f"  - floor_seeds: {list(params['run']['seeds'])}"
+        (dest / "dvc.yaml").write_text(re.sub(r"(?m)^  - floor_seeds: \[.*\]$", floors, dvc_yaml, count=1))
     env = {"PATH": "/usr/bin:/bin", "HOME": str(dest), "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
     subprocess.run("git init -q && git add -A && git commit -qm init", cwd=dest, shell=True, env=env, check=True,

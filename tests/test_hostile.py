@@ -473,6 +473,25 @@ def test_pretrain_notebook_reports_a_bad_checkpoint_in_one_line(tmp_path):
 # ----------------------------------------------------------------------------- reports for any valid run list
 
 
+def test_floor_seeds_come_from_dvc_yaml_and_must_cover_every_run_seed(tmp_path, monkeypatch):
+    from jepa import report
+
+    params = load_params()
+    monkeypatch.chdir(REPO)  # the repository's own: more floor seeds than run seeds, every run seed among them
+    seeds = report.floor_seeds(params)
+    assert len(seeds) > len(params.run.seeds) and set(params.run.seeds) <= set(seeds)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
+    assert report.floor_seeds(params) == params.run.seeds
+    (tmp_path / "dvc.yaml").write_text("vars:\n  - floor_seeds: [0, 1, 5]\nstages: {}\n")
+    with pytest.raises(ConfigError, match=r"dvc.yaml: vars.floor_seeds must include every seed of run.seeds; "
+                                          r"missing \[2\]$"):
+        report.floor_seeds(params)
+    (tmp_path / "dvc.yaml").write_text("vars:\n  - floor_seeds: 3\nstages: {}\n")
+    with pytest.raises(ConfigError, match="vars.floor_seeds must be a list of integers, got 3"):
+        report.floor_seeds(params)
+
+
 def test_one_variant_per_regime_still_writes_every_declared_report(tmp_path, monkeypatch):
     """run = the baseline alone in each regime (no variant to compare with it): no claim can be evaluated and
     no loss curve exists here, yet every output the claims stage declares is written."""
