@@ -35,10 +35,11 @@ import pandas as pd
 import torch
 
 from jepa import ceiling, fewshot, rq
-from jepa.config import BENCHMARKS, profile_cfg
+from jepa.config import BENCHMARKS, load_params, profile_cfg
 from jepa.data import eval_data
 from jepa.models.vit import VideoViT
 from jepa.io import read_json
+from jepa.report import floor_seeds
 from jepa.paths import analogues_table, benchmarks_dir, ceiling_work_dir, eval_manifest, metrics_dir, reports_dir
 
 FEWSHOT_SETS = {"epic_like": "rq1", "kinetics_like": "rq2"}
@@ -259,15 +260,16 @@ def build_report() -> None:
                          "candidate" if data in CANDIDATE_NOTES else "previous")
             row = {"analogue": task, "benchmark": BENCHMARK[task], "generator": generator,
                    "probe": ceil.probe.iloc[0], "chance_pp": round(100 / len(train.class_names), 2)}
-            if len(mine):  # floors measured here on this generator (the committed ones predate it)
+            if committed_gen and len(committed):  # the pipeline's own floors on today's clips
+                c = committed.iloc[0]
+                row |= {"pixels_pp": c.pixels_pp, "pixels_ci95": c.pixels_ci95, "random_init_pp": c.random_init_pp,
+                        "random_init_ci95": c.random_init_ci95, "floor_seeds": len(floor_seeds(load_params())),
+                        "floors_from": "reports/floors.csv"}
+            elif len(mine):  # floors measured here on a generator the pipeline has not scored
                 pm, ph, _ = _ci(mine[mine.floor == "pixels"].acc)
                 rm, rh, rn = _ci(mine[mine.floor == "random_init"].acc)
                 row |= {"pixels_pp": pm, "pixels_ci95": ph, "random_init_pp": rm, "random_init_ci95": rh,
                         "floor_seeds": rn, "floors_from": "reports/benchmarks/analogue_floors.csv"}
-            elif committed_gen and len(committed):
-                c = committed.iloc[0]
-                row |= {"pixels_pp": c.pixels_pp, "pixels_ci95": c.pixels_ci95, "random_init_pp": c.random_init_pp,
-                        "random_init_ci95": c.random_init_ci95, "floor_seeds": 3, "floors_from": "reports/floors.csv"}
             if committed_gen:
                 for regime in ("single", "mixed"):
                     if regime in committed.index:
@@ -359,7 +361,8 @@ def _markdown(df: pd.DataFrame, path: Path) -> None:
              "Supervised ceiling = the same tiny encoder trained end to end with labels (analogues: on the training "
              "clips with the analogue's probe head, scored on its validation clips; few-shot sets: on the base classes, "
              "then the saved 5-way 5-shot episodes of the novel classes with mean-pooled prototypes). Floors and "
-             "pretrained baselines are the committed 3-seed numbers unless `floors_from` says otherwise; `candidate` rows "
+             "pretrained baselines are the committed numbers (baselines: 3 seeds; random-init floors: `floor_seeds` "
+             "seeds) unless `floors_from` says otherwise; `candidate` rows "
              "are a redesigned generator measured here but not adopted, `previous` rows the generator a redesign replaced. Usable: ceiling >= higher floor + "
              f"{ceiling.USABLE_MARGIN_PP:.0f} pp (few-shot sets: + {ceiling.USABLE_MARGIN_FEWSHOT_PP:.0f} pp at 5-shot). "
              "share_REGIME_pct = 100 x (pretrained baseline - higher floor) / headroom, on usable rows: the part of what the architecture can "

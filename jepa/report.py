@@ -99,8 +99,9 @@ def metrics_table(kind: str) -> pd.DataFrame:
     for f in files:
         m = json.loads(f.read_text())
         if kind == "pretrain":
+            ms = m["ms_per_step"]  # None for a run that trains no step (export: init)
             rows.append({"run": f.stem, "steps": m["steps"], "seconds": round(m["seconds"], 1),
-                         "ms_per_step": None if m["ms_per_step"] is None else round(m["ms_per_step"], 1), "final_loss": round(m["final_loss"], 4),
+                         "ms_per_step": None if ms is None else round(ms, 1), "final_loss": round(m["final_loss"], 4),
                          "target_std": round(m["final_target_std"], 4), "collapsed": m["collapsed"]})
         else:
             rows.append({"run": f.stem} | {task: round(100 * m[task]["acc"], 1) for task in BENCHMARKS if task in m})
