@@ -1,7 +1,7 @@
 """Benchmark the training-step cost of every variant relative to `baseline` (not a test).
 
-Tiny-profile model sizes (32 px, 8 frames, patch 8 x tubelet 2 = 64 tokens, ViT 96 x 4, the profile's
-predictor, random token masks 75-90 %), random input clips (batch 32; in the mixed regime 20 % of the
+Tiny-profile model sizes (32 px, 8 frames, patch 8 x tubelet 2 = 64 tokens, ViT 96 x 4, predictor
+96 x 2, random token masks 75-90 %), random input clips (batch 32; in the mixed regime 20 % of the
 clips are one image repeated, as the mixed stream has), torch.set_num_threads(2). A step is what
 the training loop does: masks (motion map included for guided variants) -> forward with the
 variant's objectives -> backward -> AdamW -> EMA update. Baseline and variant steps alternate so

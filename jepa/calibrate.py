@@ -15,7 +15,7 @@ import hashlib
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -207,22 +207,46 @@ MIN_ANALOGUES = 3   # the target: the baseline clears its random-init floor on a
 COST_TIE = 0.10     # a recipe change must save more than this fraction of the training FLOPs to count as cheaper
 RULE = (f"the cheapest trial (training TFLOP per run; within {COST_TIE:.0%} counts as a tie, broken by more analogues "
         "cleared, then the larger mean share of the headroom, then fewer changes to the recipe) whose baseline clears "
-        f"the random-init floor with separated 95% CIs on at least {MIN_ANALOGUES} analogues over three seeds")
+        f"the random-init floor with separated 95% CIs on at least {MIN_ANALOGUES} analogues over three seeds, and "
+        "whose default, where it was regenerated on the trial, did so in both regimes")
+
+
+def regeneration_failures(table: pd.DataFrame, min_analogues: int = MIN_ANALOGUES) -> dict[str, str]:
+    """Trials set aside after the default was regenerated on them: trial -> why. The study trains one regime;
+    a regenerated default trains both, and a trial whose baseline there clears its random-init floor (separated
+    95% CIs, 10 floor seeds) on fewer than `min_analogues` analogues in either regime fails the target the study
+    chooses for. `table`: rows of `regenerated.csv` (trial, regime, analogue, pretrained_pp, pretrained_ci95,
+    random_init_pp, random_init_ci95, beats_random_init), copied from that regeneration's floors.csv."""
+    out = {}
+    for trial, g in table.groupby("trial", sort=False):
+        short = []
+        for regime, r in g.groupby("regime", sort=True):
+            cleared = r[r.beats_random_init.astype(bool)]
+            if len(cleared) < min_analogues:
+                missed = r[~r.beats_random_init.astype(bool)]
+                short.append(f"{regime} clears {len(cleared)} of {len(r)} ("
+                             + ", ".join(f"{m.analogue} {m.pretrained_pp:.1f} ± {m.pretrained_ci95:.1f} vs random "
+                                         f"init {m.random_init_pp:.1f} ± {m.random_init_ci95:.1f}"
+                                         for m in missed.itertuples()) + ")")
+        if short:
+            out[str(trial)] = "; ".join(short)
+    return out
 
 
 def choose(summary: pd.DataFrame, min_analogues: int = MIN_ANALOGUES, overrides: dict[str, dict] | None = None,
-           tie: float = COST_TIE) -> str | None:
+           tie: float = COST_TIE, set_aside: Iterable[str] = ()) -> str | None:
     """The cheapest trial whose pretrained encoder clears the random-init floor with separated 95% CIs on at
     least `min_analogues` analogues over at least 3 seeds; None when no trial does. Cheapest: training TFLOP
     per run where measured (wall minutes otherwise); trials within `tie` of the cheapest count as equally
     cheap, and among them the one that clears more analogues wins, then the one whose pretraining captures
     the larger mean share of the learnable headroom (over analogues with a usable ceiling), then the one
-    with fewer `overrides` (the recipe closest to the committed one)."""
+    with fewer `overrides` (the recipe closest to the committed one). Trials in `set_aside`
+    (`regeneration_failures`) are not candidates."""
     agg = {"wins": ("beats_random_init", "sum"), "minutes": ("minutes_per_run", "first"), "seeds": ("seeds", "first")}
     if "train_tflop" in summary:
         agg["tflop"] = ("train_tflop", "first")
     wins = summary.groupby("trial").agg(**agg)
-    ok = wins[(wins.wins >= min_analogues) & (wins.seeds >= 3)].copy()
+    ok = wins[(wins.wins >= min_analogues) & (wins.seeds >= 3) & ~wins.index.isin(list(set_aside))].copy()
     if ok.empty:
         return None
     ok["cost"] = ok.tflop if "tflop" in ok and ok.tflop.notna().all() else ok.minutes
@@ -323,8 +347,9 @@ def findings(summary: pd.DataFrame) -> list[str]:
     return out
 
 
-def report(summary: pd.DataFrame, params, chosen: str | None) -> str:
-    """reports/calibration/calibration.md: the trials, their numbers beside both floors, and the choice."""
+def report(summary: pd.DataFrame, params, chosen: str | None, set_aside: dict[str, str] | None = None) -> str:
+    """reports/calibration/calibration.md: the trials, their numbers beside both floors, the trials set aside after
+    a regeneration of the default (`regeneration_failures`) and the choice."""
     cal = params.calibration
     tasks = list(dict.fromkeys(summary.analogue))
     lines = ["# Calibration study", "",
@@ -370,6 +395,9 @@ def report(summary: pd.DataFrame, params, chosen: str | None) -> str:
                               if np.isfinite(r.share_pct)) + ")."]
     lines += ["", "What the table shows:", "", *findings(summary), "",
               "Trial notes:", ""] + [f"- `{k}`: {t.note}" for k, t in cal.trials.items()] + [""]
+    for trial, why in (set_aside or {}).items():
+        lines += [f"**Set aside after regenerating the default on it:** `{trial}`: {why} ([regenerated.csv]"
+                  "(regenerated.csv)).", ""]
     if chosen:
         lines.append(f"**Chosen:** `{chosen}`, {RULE}.")
         if cal.adopted == chosen:

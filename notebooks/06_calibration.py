@@ -25,6 +25,8 @@
 progress = True
 
 # %%
+import pandas as pd
+
 from jepa import calibrate, figures
 from jepa.config import load_params
 from jepa.io import write_json, write_text
@@ -35,7 +37,9 @@ params = load_params()
 rows = calibrate.run_study(params, calibration_trials_dir(), calibration_work_dir(), progress)
 overrides = {k: t.overrides for k, t in params.calibration.trials.items()}
 summary = calibrate.summarize(rows, calibrate.committed_ceilings(params.calibration.base), overrides)
-chosen = calibrate.choose(summary, overrides=overrides)
+regenerated = out / "regenerated.csv"   # defaults regenerated on a trial: both regimes beside their floors
+set_aside = calibrate.regeneration_failures(pd.read_csv(regenerated)) if regenerated.exists() else {}
+chosen = calibrate.choose(summary, overrides=overrides, set_aside=set_aside)
 write_text(out / "runs.csv", rows.drop(columns=["overrides"]).to_csv(index=False, float_format="%.4f"))
 write_text(out / "summary.csv", summary.to_csv(index=False, float_format="%.2f"))
 write_json(out / "choice.json", {"chosen": chosen, "adopted": params.calibration.adopted,
@@ -44,5 +48,5 @@ figures.save(figures.calibration(summary), out / "calibration")
 summary.round(1)
 
 # %%
-write_text(out / "calibration.md", calibrate.report(summary, params, chosen))
+write_text(out / "calibration.md", calibrate.report(summary, params, chosen, set_aside))
 print(chosen)

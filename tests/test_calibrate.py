@@ -207,3 +207,22 @@ def test_a_chosen_trial_not_yet_adopted_is_shown_beside_the_adopted_one():
     # shares (51 - 30) / 50 = 42 % and (61 - 30) / 50 = 62 %; paired gains 21 and 31 pp
     assert motion.startswith("| motion | 42 % | 62 % | 21.0 ± ") and "| 31.0 ± " in motion
     assert calibrate.adoption_lines(s, "chosen", "chosen") == []
+
+
+def test_a_trial_whose_regenerated_default_fails_a_regime_is_set_aside():
+    """The study trains one regime; a default regenerated on the chosen trial that clears fewer than 3 analogues in
+    the other sets it aside, and the rule falls back to the next candidate."""
+    def regen(trial, mixed_clears):
+        return [{"trial": trial, "regime": regime, "analogue": task, "pretrained_pp": 40.0, "pretrained_ci95": 5.0,
+                 "random_init_pp": 30.0, "random_init_ci95": 2.0,
+                 "beats_random_init": regime == "single" or task in mixed_clears}
+                for regime in ("mixed", "single") for task in ("appearance", "motion", "temporal", "synthetic_motion")]
+    table = pd.DataFrame(regen("cheap", ("appearance", "synthetic_motion"))
+                         + regen("dear", ("appearance", "temporal", "synthetic_motion")))
+    failures = calibrate.regeneration_failures(table)
+    assert list(failures) == ["cheap"]
+    assert failures["cheap"].startswith("mixed clears 2 of 4 (motion 40.0 ± 5.0 vs random init 30.0 ± 2.0, temporal")
+    clear = ([0.5, 0.52, 0.51], [0.3, 0.31, 0.29])
+    summary = calibrate.summarize(pd.DataFrame(_rows("cheap", *clear, gflop=3.0) + _rows("dear", *clear, gflop=6.0)))
+    assert calibrate.choose(summary) == "cheap"
+    assert calibrate.choose(summary, set_aside=failures) == "dear"
