@@ -396,6 +396,8 @@ def report(summary: pd.DataFrame, params, chosen: str | None, set_aside: dict[st
     lines += ["", "What the table shows:", "", *findings(summary), "",
               "Trial notes:", ""] + [f"- `{k}`: {t.note}" for k, t in cal.trials.items()] + [""]
     for trial, why in (set_aside or {}).items():
+        if trial not in cal.trials:
+            continue
         lines += [f"**Set aside after regenerating the default on it:** `{trial}`: {why} ([regenerated.csv]"
                   "(regenerated.csv)).", ""]
     if chosen:

@@ -167,7 +167,9 @@ def test_calibration_study_is_its_own_pipeline_and_caches_trials(workspace):
                              "trials": {"reference": {}, "short": {"overrides": {"train.steps": 4}}},
                              "finalists": ["reference"]}
     (ws / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    shutil.copy2(REPO / "reports/analogues.csv", ws / "reports/analogues.csv")  # a dependency, as in a clone
+    shutil.copy2(REPO / "reports/analogues.csv", ws / "reports/analogues.csv")  # dependencies, as in a clone
+    (ws / "reports/calibration").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(REPO / "reports/calibration/regenerated.csv", ws / "reports/calibration/regenerated.csv")
     _sh("dvc repro benchmarks/calibration/dvc.yaml", ws)
     runs = pd.read_csv(ws / "reports/calibration/runs.csv")
     assert sorted(zip(runs.trial, runs.seed)) == [("reference", 0), ("reference", 1), ("short", 0)]
@@ -175,7 +177,9 @@ def test_calibration_study_is_its_own_pipeline_and_caches_trials(workspace):
     summary = pd.read_csv(ws / "reports/calibration/summary.csv")
     assert len(summary) == 2 * 4 and summary.set_index("trial").seeds.to_dict() == {"reference": 2, "short": 1}
     assert (ws / "reports/calibration/calibration.png").exists()
-    assert "No trial" in (ws / "reports/calibration/calibration.md").read_text()  # 2 seeds can never qualify
+    md = (ws / "reports/calibration/calibration.md").read_text()
+    assert "No trial" in md  # 2 seeds can never qualify
+    assert "Set aside" not in md  # regenerated.csv names no trial of this study
     # one more final seed trains only that run; the finished ones come from the cache
     params["calibration"]["final_seeds"] = [0, 1, 2]
     (ws / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
