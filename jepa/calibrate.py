@@ -221,13 +221,12 @@ def regeneration_failures(table: pd.DataFrame, min_analogues: int = MIN_ANALOGUE
     for trial, g in table.groupby("trial", sort=False):
         short = []
         for regime, r in g.groupby("regime", sort=True):
-            cleared = r[r.beats_random_init.astype(bool)]
-            if len(cleared) < min_analogues:
-                missed = r[~r.beats_random_init.astype(bool)]
-                short.append(f"{regime} clears {len(cleared)} of {len(r)} ("
+            cleared = r.beats_random_init.astype(bool)
+            if cleared.sum() < min_analogues:
+                short.append(f"{regime} clears {cleared.sum()} of {len(r)} ("
                              + ", ".join(f"{m.analogue} {m.pretrained_pp:.1f} ± {m.pretrained_ci95:.1f} vs random "
                                          f"init {m.random_init_pp:.1f} ± {m.random_init_ci95:.1f}"
-                                         for m in missed.itertuples()) + ")")
+                                         for m in r[~cleared].itertuples()) + ")")
         if short:
             out[str(trial)] = "; ".join(short)
     return out

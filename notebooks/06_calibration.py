@@ -37,8 +37,8 @@ params = load_params()
 rows = calibrate.run_study(params, calibration_trials_dir(), calibration_work_dir(), progress)
 overrides = {k: t.overrides for k, t in params.calibration.trials.items()}
 summary = calibrate.summarize(rows, calibrate.committed_ceilings(params.calibration.base), overrides)
-regenerated = out / "regenerated.csv"   # defaults regenerated on a trial: both regimes beside their floors
-set_aside = calibrate.regeneration_failures(pd.read_csv(regenerated)) if regenerated.exists() else {}
+# defaults regenerated on a trial (a dependency of this stage): both regimes beside their floors
+set_aside = calibrate.regeneration_failures(pd.read_csv(out / "regenerated.csv"))
 chosen = calibrate.choose(summary, overrides=overrides, set_aside=set_aside)
 write_text(out / "runs.csv", rows.drop(columns=["overrides"]).to_csv(index=False, float_format="%.4f"))
 write_text(out / "summary.csv", summary.to_csv(index=False, float_format="%.2f"))
