@@ -8,6 +8,9 @@ than wall time on a shared machine; one thread keeps the threads from waiting on
       (cd /tmp/base && PYTHONPATH=$PWD python $OLDPWD/benchmarks/step_cost.py single baseline)
       PYTHONPATH=$PWD python benchmarks/step_cost.py single baseline
     done
+
+or, in one checkout, alternately for two calibration trials (`--trial NAME` applies that trial's overrides
+from params.yaml's `calibration.trials` to the study's base, as the calibration study trains it).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ import time
 
 import torch
 
-from jepa.config import load_run
+from jepa import calibrate
+from jepa.config import load_params, load_run
 from jepa.masks import MaskGenerator
 from jepa.train import JEPA, _ema_update
 
@@ -31,9 +35,14 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--profile", default="tiny")
+    ap.add_argument("--trial", help="a calibration trial: its overrides on the study's base profile")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     cfg = load_run(args.regime, args.variant, 0, profile=args.profile)
+    if args.trial:
+        params = load_params()
+        profile = calibrate.apply_overrides(calibrate.study_base(params), params.calibration.trials[args.trial].overrides)
+        cfg = cfg.model_copy(update={"profile": profile})
     torch.manual_seed(0)
     model = JEPA(cfg)
     target_encoder = copy.deepcopy(model.encoder).requires_grad_(False)
@@ -53,7 +62,7 @@ def main() -> None:
         if i >= 2:
             wall.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
-    print(f"{args.regime} {args.variant}: wall {1000 * statistics.median(wall):.1f} ms, "
+    print(f"{args.regime} {args.variant}{' ' + args.trial if args.trial else ''}: wall {1000 * statistics.median(wall):.1f} ms, "
           f"cpu {1000 * statistics.median(cpu):.1f} ms (median of {args.steps})")
 
 

@@ -162,8 +162,11 @@ def committed_ceilings(profile_name: str = CEILINGS_PROFILE, path: str | Path | 
     return {k: float(v) for k, v in df.groupby("analogue").ceiling_pp.max().items()}
 
 
-# Overrides that change the evaluation clips or what a ceiling was measured on: no share for those trials.
-_CHANGES_THE_CEILING = ("model.img_size", "model.frames", "model.patch", "model.tubelet", "data.")
+# Overrides that change the evaluation clips, or the encoder whose supervised ceiling was measured (its width,
+# depth, heads, positions, initialisation: a larger encoder has a higher ceiling of its own): no share for those
+# trials. The predictor's settings do not change the ceiling, which trains the encoder alone.
+_CHANGES_THE_CEILING = ("model.img_size", "model.frames", "model.patch", "model.tubelet", "data.", "model.embed_dim",
+                        "model.depth", "model.heads", "model.mlp_ratio", "model.pos_embed", "model.init")
 
 
 def headroom_share(pretrained_pp: float, floors_pp: tuple[float, float], ceiling_pp: float | None) -> float:
@@ -179,7 +182,7 @@ def summarize(rows: pd.DataFrame, ceilings: dict[str, float] | None = None,
               overrides: dict[str, dict] | None = None) -> pd.DataFrame:
     """One row per (trial, analogue): pretrained and floors in pp with 95% t-CIs over seeds, the paired gain
     over the random init, whether the CIs of pretrained and random init separate, the share of the learnable
-    headroom (`ceilings`: committed_ceilings; skipped for trials whose `overrides` change the clips) and the
+    headroom (`ceilings`: committed_ceilings; skipped for trials whose `overrides` change the clips or the encoder) and the
     cost: training TFLOP per run (steps x the step's GFLOP) beside the measured wall minutes."""
     ceilings, overrides = ceilings or {}, overrides or {}
     out = []
@@ -381,7 +384,8 @@ def report(summary: pd.DataFrame, params, chosen: str | None, set_aside: dict[st
         lines += ["", "**share** = (pretrained - higher floor) / (supervised ceiling - higher floor), the part of what "
                   "the architecture learns with labels that pretraining captures; ceilings from "
                   "[analogues.csv](../analogues.csv): " + ", ".join(f"{t} {c:.1f}" for t, c in ceil.items())
-                  + " (analogues without a usable ceiling get no share). Largest share per training TFLOP:", ""]
+                  + " (analogues without a usable ceiling, and trials that change the clips or the encoder, whose own ceiling is "
+                  "unmeasured, get no share). Largest share per training TFLOP:", ""]
         lines += [f"- {r.analogue}: `{r.trial}` ({r.seeds} seed{'s' if r.seeds > 1 else ''}), share {r.share_pct:.0f} % "
                   f"for {r.train_tflop:.1f} TFLOP" for r in best_share_per_cost(summary).itertuples()]
     reached = headroom_reached(summary)

@@ -131,11 +131,17 @@ def test_summary_shares_use_usable_committed_ceilings_only(tmp_path):
     assert ceilings == {"motion": 70.0}
     assert calibrate.committed_ceilings("tiny", tmp_path / "absent.csv") == {}
     assert calibrate.committed_ceilings("smoke", table) == {}  # measured on other clips
-    rows = pd.DataFrame(_rows("ref", [0.5] * 3, [0.3] * 3, gflop=6.0) + _rows("big", [0.5] * 3, [0.3] * 3, gflop=6.0))
-    s = calibrate.summarize(rows, ceilings, {"big": {"model.img_size": 48}}).set_index(["trial", "analogue"])
+    rows = pd.DataFrame(_rows("ref", [0.5] * 3, [0.3] * 3, gflop=6.0) + _rows("big", [0.5] * 3, [0.3] * 3, gflop=6.0)
+                        + _rows("wide", [0.5] * 3, [0.3] * 3, gflop=14.0)
+                        + _rows("narrow_predictor", [0.5] * 3, [0.3] * 3, gflop=4.0))
+    overrides = {"big": {"model.img_size": 48}, "wide": {"train.lr": 2e-3, "model.embed_dim": 144},
+                 "narrow_predictor": {"model.pred_dim": 48, "model.pred_depth": 1}}
+    s = calibrate.summarize(rows, ceilings, overrides).set_index(["trial", "analogue"])
     assert s.loc[("ref", "motion"), "share_pct"] == pytest.approx(100 * (50 - 30) / (70 - 30))
     assert np.isnan(s.loc[("ref", "temporal"), "share_pct"])   # no usable ceiling
     assert np.isnan(s.loc[("big", "motion"), "share_pct"])     # other clips than the ceiling's
+    assert np.isnan(s.loc[("wide", "motion"), "share_pct"])    # another encoder than the ceiling's
+    assert s.loc[("narrow_predictor", "motion"), "share_pct"] == pytest.approx(50.0)  # the ceiling trains no predictor
     assert s.loc[("ref", "motion"), "train_tflop"] == pytest.approx(6.0)
 
 
