@@ -17,7 +17,7 @@ reports/rq1_runs.csv, reports/rq2_runs.csv) and the latent oracle into reports/a
 reports/analogues.md and reports/figures/analogues.png.
 
 Run (CPU is shared: one thread, low priority):
-  nice -n 15 .venv/bin/python benchmarks/analogues.py ceilings --seeds 0 [--n-train 3000] [--steps 1000]
+  nice -n 15 .venv/bin/python benchmarks/analogues.py ceilings --seeds 0 [--n-train 3000] [--steps 1000] [--embed-dim 144]
   nice -n 15 .venv/bin/python benchmarks/analogues.py protocols
   nice -n 15 .venv/bin/python benchmarks/analogues.py candidate ripples   # temporal designs tried
   .venv/bin/python benchmarks/analogues.py report
@@ -70,9 +70,11 @@ def eval_sets(profile):
     return out
 
 
-def run_ceilings(tasks, seeds, cfg: ceiling.CeilingCfg, n_train: int | None = None) -> None:
+def run_ceilings(tasks, seeds, cfg: ceiling.CeilingCfg, n_train: int | None = None, embed_dim: int | None = None) -> None:
     torch.set_num_threads(1)
     name, profile = profile_cfg("tiny")
+    if embed_dim:  # a wider (or narrower) encoder than the profile's: the ceiling of a calibration trial's encoder
+        profile = profile.model_copy(update={"model": profile.model.model_copy(update={"embed_dim": embed_dim})})
     rows = []
     for task in tasks:
         for seed in seeds:
@@ -106,7 +108,7 @@ def run_ceilings(tasks, seeds, cfg: ceiling.CeilingCfg, n_train: int | None = No
                     "probe", "val_acc", "train_acc", "final_loss", "n_train", "n_val")}}
             row |= {"steps": cfg.steps, "batch_size": cfg.batch_size, "lr": cfg.lr, "head_only_steps": cfg.head_only_steps,
                     "encoder_lr_scale": cfg.encoder_lr_scale, "standardize": cfg.standardize, "profile": name,
-                    "minutes": round((time.time() - t0) / 60, 2)}
+                    "embed_dim": profile.model.embed_dim, "minutes": round((time.time() - t0) / 60, 2)}
             print(row, flush=True)
             rows.append(row)
             _append(row)
@@ -232,8 +234,10 @@ def build_report() -> None:
     reports = reports_dir()
     floors = pd.read_csv(reports / "floors.csv")
     ceilings = pd.read_csv(OUT)
-    for col, default in (("head_only_steps", 0), ("encoder_lr_scale", 1.0), ("standardize", False)):  # the ceiling's recipe
+    for col, default in (("head_only_steps", 0), ("encoder_lr_scale", 1.0), ("standardize", False),  # the ceiling's recipe
+                         ("embed_dim", profile.model.embed_dim)):
         ceilings[col] = ceilings[col].fillna(default) if col in ceilings else default
+    ceilings = ceilings[ceilings.embed_dim == profile.model.embed_dim]  # the profile's encoder (others: calibration trials')
     new_floors = pd.read_csv(FLOORS_OUT) if FLOORS_OUT.exists() else pd.DataFrame(columns=["set", "data"])
     out_dir = eval_sets(profile)
     # the committed floors and baselines were scored on the sets of the pipeline's manifest: beside today's
@@ -587,6 +591,8 @@ def main() -> None:
     c.add_argument("--encoder-lr-scale", type=float, default=1.0)
     c.add_argument("--standardize", action=argparse.BooleanOptionalAction, default=True,
                    help="z-score token channels before the head, as the probes do (the default)")
+    c.add_argument("--embed-dim", type=int, default=None,
+                   help="encoder width, if not the profile's (a calibration trial's wider encoder; kept out of the report)")
     f = sub.add_parser("floors")
     f.add_argument("--tasks", nargs="+", default=["temporal"])
     f.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
@@ -609,7 +615,7 @@ def main() -> None:
     if args.cmd == "ceilings":
         run_ceilings(args.tasks, args.seeds, ceiling.CeilingCfg(steps=args.steps, lr=args.lr, head_only_steps=args.head_only_steps,
                                                                 encoder_lr_scale=args.encoder_lr_scale,
-                                                                standardize=args.standardize), args.n_train)
+                                                                standardize=args.standardize), args.n_train, args.embed_dim)
     elif args.cmd == "protocols":
         run_protocols(args.kinds, args.steps, args.which)
     elif args.cmd == "candidate":
