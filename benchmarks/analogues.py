@@ -373,6 +373,10 @@ def _markdown(df: pd.DataFrame, path: Path) -> None:
              "learn that pretraining captures (negative: below a floor). ceiling_recipe: `e2e` = encoder and head trained together "
              "from the start on the layer-normed tokens; `z` = the head reads every channel z-scored, as the frozen probes read "
              "them; `LP-FT N` = N head-only steps on the frozen encoder first, then the encoder at 0.1x the head's lr. "
+             "`n_train`: the labelled clips the ceiling learned from; the frozen probes learn from the evaluation set's "
+             "training split (600 clips; synthetic motion 160), so a share against a 3,000-clip ceiling compares two "
+             "label budgets. Floors, baselines and ceilings at one budget: "
+             "[label_budget.md](benchmarks/label_budget.md). "
              "Full table: `analogues.csv`; produced by `benchmarks/analogues.py`.", "",
              to_markdown(df[[c for c in cols if c in df]].round(1).assign(
                  ceiling_lr=df.get("ceiling_lr", pd.Series(np.nan, index=df.index)).map(

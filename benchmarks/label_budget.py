@@ -1,0 +1,248 @@
+"""Floors, pretrained baselines and supervised ceilings compared at one label budget (not a test).
+
+A share of the headroom, (baseline - higher floor) / (ceiling - higher floor), is a share only when the
+frozen probe and the supervised ceiling learn from the same labelled clips. The default's probes learn from
+the evaluation set's training split (600 clips; synthetic motion 160), while the ceilings of
+reports/analogues.csv were trained on 3,000 clips of the same generator. More labels lift a ceiling, so a
+share against a 3,000-clip ceiling understates the share at 600; and more labels lift the floors too, so a
+headroom measured between a 3,000-clip ceiling and 600-clip floors overstates what is learnable at either.
+
+`measure` probes the default's baseline encoders (both regimes: the pipeline's own runs, checked against
+their committed final loss), random-init encoders (3 seeds) and raw pixels exactly as the pipeline probes
+them (the profile's probe kind, epochs and probe seeds; the same validation clips), on training splits of each
+size drawn from the same generator stream, and appends one row per (analogue, budget, encoder, seed) to
+reports/benchmarks/label_budget.csv. `report` sets each budget beside the ceiling trained on the same number of
+clips (reports/benchmarks/ceilings.csv; `benchmarks/analogues.py ceilings [--n-train N]`) in
+reports/benchmarks/label_budget.md. `cost` times one encoder's probe per analogue at each budget (feature
+extraction and the profile's probe seeds, as a probe stage runs them; alternating repeats, 2 threads) into
+reports/benchmarks/label_budget_cost.csv: what a larger budget would add to every probe stage.
+
+  nice -n 5 .venv/bin/python benchmarks/label_budget.py measure --n-train 600 3000 [--runs-root runs]
+  .venv/bin/python benchmarks/label_budget.py cost --n-train 600 3000 [--repeats 5]
+  .venv/bin/python benchmarks/label_budget.py report
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+import analogues
+from jepa import ceiling, evaluate
+from jepa.claims import to_markdown
+from jepa.config import profile_cfg
+from jepa.data import eval_data
+from jepa.io import read_json, write_text
+from jepa.paths import benchmarks_dir, pretrain_metrics, root
+from jepa.stats import ci_separated, mean_ci
+
+OUT = benchmarks_dir() / "label_budget.csv"
+KEY = ("set", "n_train", "encoder", "seed", "data")
+TASKS = ("appearance", "motion", "temporal")  # synthetic motion keeps the paper's 160 training clips
+REGIMES = ("single", "mixed")
+
+
+def budget_profile(profile, n_train: int):
+    """The profile with `n_train` training clips per analogue (validation clips unchanged)."""
+    return profile.model_copy(update={"data": profile.data.model_copy(update={"eval_train": n_train})})
+
+
+def baseline_encoder(runs_root: Path, regime: str, seed: int):
+    """The default's baseline encoder of (regime, seed), refused unless it is the committed run."""
+    run = runs_root / regime / "baseline" / f"s{seed}"
+    committed = read_json(pretrain_metrics(regime, "baseline", seed))["final_loss"]
+    if not (run / "encoder.pt").exists():
+        sys.exit(f"{run / 'encoder.pt'}: missing; run `dvc repro pretrain_{regime}@baseline-{seed}` first")
+    if read_json(run / "summary.json")["final_loss"] != committed:
+        sys.exit(f"{run / 'summary.json'}: final_loss is not the committed {committed} "
+                 f"({pretrain_metrics(regime, 'baseline', seed)}); expected the default's own run")
+    return evaluate.load_encoder(run / "encoder.pt")
+
+
+def measure(tasks, budgets, runs_root: Path, seeds) -> None:
+    torch.set_num_threads(2)
+    _, base = profile_cfg("tiny")
+    m = base.model
+    extractors = [*[(f"baseline_{r}", s, lambda r=r, s=s: baseline_encoder(runs_root, r, s)) for r in REGIMES for s in seeds],
+                  *[("random_init", s, lambda s=s: evaluate.random_encoder(m, s)) for s in seeds],
+                  ("pixels", 0, None)]
+    for n in budgets:
+        profile = budget_profile(base, n)
+        out_dir = analogues.eval_sets(profile)
+        data = {t: analogues.fingerprint(eval_data.load(out_dir, t)[1]) for t in tasks}
+        for name, seed, load in extractors:
+            t0 = time.time()
+            if load is None:
+                token_fn = lambda v: evaluate.pixel_tokens(v, m.tubelet, m.patch)  # noqa: E731
+            else:
+                encoder = load()
+                token_fn = lambda v, e=encoder: evaluate.encoder_tokens(e, v)  # noqa: E731
+            for task, r in evaluate.evaluate_tokens(token_fn, out_dir, profile.probe, tasks).items():
+                row = {"set": task, "n_train": r["n_train"], "encoder": name, "seed": seed, "data": data[task],
+                       "acc": r["acc"], "probe": r["probe"], "n_val": r["n_val"], "seconds": round(time.time() - t0, 1)}
+                print(row, flush=True)
+                analogues._append(row, OUT, key=KEY)
+
+
+def cost(tasks, budgets, runs_root: Path, repeats: int) -> None:
+    """Median seconds of one probe evaluation (features + the profile's probe seeds) per analogue and budget,
+    on the single-regime baseline of seed 0, the budgets alternating within each repeat."""
+    torch.set_num_threads(2)
+    _, base = profile_cfg("tiny")
+    encoder = baseline_encoder(runs_root, "single", 0)
+    dirs = {n: analogues.eval_sets(budget_profile(base, n)) for n in budgets}
+    times = {(t, n): [] for t in tasks for n in budgets}
+    for _ in range(repeats):
+        for task in tasks:
+            for n in budgets:
+                t0 = time.perf_counter()
+                evaluate.evaluate_tokens(lambda v: evaluate.encoder_tokens(encoder, v), dirs[n], base.probe, [task])
+                times[(task, n)].append(time.perf_counter() - t0)
+    rows = [{"set": t, "n_train": n, "probe": base.probe.protocol[t], "probe_seeds": len(base.probe.seeds),
+             "epochs": base.probe.epochs, "median_s": round(float(np.median(v)), 2), "min_s": round(min(v), 2),
+             "max_s": round(max(v), 2), "repeats": len(v), "threads": torch.get_num_threads()}
+            for (t, n), v in times.items()]
+    df = pd.DataFrame(rows)
+    first = df.groupby("set").median_s.transform("first")
+    df["ratio_to_smallest"] = (df.median_s / first).round(2)
+    out = OUT.with_name("label_budget_cost.csv")
+    tmp = out.with_suffix(".tmp")
+    df.to_csv(tmp, index=False)
+    tmp.replace(out)
+    print(df.to_string())
+
+
+def _ci(values) -> tuple[float, float]:
+    return mean_ci(100 * np.asarray(values, float))
+
+
+def matched_ceiling(ceilings: pd.DataFrame, task: str, data: str, n_train: int, embed_dim: int) -> pd.Series | None:
+    """The best supervised recipe measured on `n_train` clips of this generator, among those run on the most
+    seeds: mean and CI of its validation accuracy, and the recipe."""
+    c = ceilings[(ceilings.set == task) & (ceilings.data == data) & (ceilings.n_train == n_train)
+                 & (ceilings.embed_dim.fillna(embed_dim) == embed_dim)]
+    if c.empty:
+        return None
+    recipe = ["steps", "lr", "head_only_steps", "encoder_lr_scale", "standardize"]
+    c = c.assign(**{k: c[k].fillna(v) for k, v in
+                    (("head_only_steps", 0), ("encoder_lr_scale", 1.0), ("standardize", False))})
+    groups = c.groupby(recipe).val_acc.agg(["mean", "count", list])
+    best = groups[groups["count"] == groups["count"].max()]["mean"].idxmax()
+    mean, half = _ci(groups.loc[best, "list"])
+    steps, _, head_only, _, z = best
+    name = ("z" if z else "e2e") + (f", LP-FT {int(head_only)}" if head_only else "") + f", {int(steps)} steps"
+    return pd.Series({"ceiling_pp": mean, "ceiling_ci95": half, "ceiling_seeds": int(groups.loc[best, "count"]),
+                      "ceiling_recipe": name})
+
+
+def summary() -> pd.DataFrame:
+    """One row per (analogue, budget): floors, baselines and the ceiling at that budget, headroom, shares."""
+    _, profile = profile_cfg("tiny")
+    rows = pd.read_csv(OUT)
+    ceilings = pd.read_csv(analogues.OUT)
+    if "embed_dim" not in ceilings:
+        ceilings["embed_dim"] = np.nan
+    out = []
+    for (task, n, data), g in rows.groupby(["set", "n_train", "data"], sort=False):
+        row = {"analogue": task, "n_train": int(n), "n_val": int(g.n_val.iloc[0])}
+        for enc in ("pixels", "random_init", *[f"baseline_{r}" for r in REGIMES]):
+            accs = g[g.encoder == enc].acc
+            row[f"{enc}_pp"], row[f"{enc}_ci95"] = _ci(accs) if len(accs) else (np.nan, np.nan)
+            row[f"{enc}_seeds"] = len(accs)
+        ceil = matched_ceiling(ceilings, task, data, int(n), profile.model.embed_dim)
+        floor = max(row["pixels_pp"], row["random_init_pp"])
+        floor = floor if np.isfinite([row["pixels_pp"], row["random_init_pp"]]).all() else np.nan
+        if ceil is not None:
+            row |= ceil.to_dict()
+        if ceil is not None and np.isfinite(floor):  # both floors measured at this budget
+            row["headroom_pp"] = row["ceiling_pp"] - floor
+            row["usable"] = ceiling.usable(row["ceiling_pp"], [row["pixels_pp"], row["random_init_pp"]])
+        for r in REGIMES:
+            b = f"baseline_{r}"
+            row[f"beats_random_init_{r}"] = ci_separated(row[f"{b}_pp"], row[f"{b}_ci95"], row["random_init_pp"],
+                                                          row["random_init_ci95"])
+            if "headroom_pp" in row:
+                row[f"share_{r}_pct"] = 100 * (row[f"{b}_pp"] - floor) / row["headroom_pp"]
+        out.append(row)
+    return pd.DataFrame(out).sort_values(["analogue", "n_train"], kind="stable").reset_index(drop=True)
+
+
+def report() -> None:
+    df = summary()
+    csv = OUT.with_name("label_budget_summary.csv")
+    tmp = csv.with_suffix(".tmp")
+    df.round(2).to_csv(tmp, index=False)
+    tmp.replace(csv)
+
+    def pm(mean, half):
+        return "n/a" if not np.isfinite(mean) else f"{mean:.1f}" + (f" ± {half:.1f}" if np.isfinite(half) else "")
+
+    table = pd.DataFrame({
+        "analogue": df.analogue, "labelled clips": df.n_train,
+        "raw pixels": [pm(m, h) for m, h in zip(df.pixels_pp, df.pixels_ci95)],
+        "random init": [pm(m, h) for m, h in zip(df.random_init_pp, df.random_init_ci95)],
+        **{f"baseline {r}": [pm(m, h) for m, h in zip(df[f"baseline_{r}_pp"], df[f"baseline_{r}_ci95"])] for r in REGIMES},
+        "ceiling": [pm(m, h) for m, h in zip(df.get("ceiling_pp", np.nan), df.get("ceiling_ci95", np.nan))],
+        "ceiling recipe": df.get("ceiling_recipe", pd.Series("", index=df.index)).fillna("not measured"),
+        "headroom": df.get("headroom_pp", pd.Series(np.nan, index=df.index)).round(1),
+        "usable": df.get("usable", pd.Series(np.nan, index=df.index)),
+        **{f"share {r} %": df.get(f"share_{r}_pct", pd.Series(np.nan, index=df.index)).where(
+            df.get("usable", False) == True).round(1) for r in REGIMES},  # noqa: E712
+        **{f"clears random init ({r})": df[f"beats_random_init_{r}"] for r in REGIMES},
+    })
+    lines = ["# Floors, baselines and ceilings at one label budget (profile `tiny`)", "",
+             "Each row probes the default's baseline encoders (3 seeds per regime), random-init encoders (3 seeds) and "
+             "raw pixels exactly as the pipeline does, on a training split of `labelled clips` clips of the analogue's "
+             "generator (the same validation clips), beside the supervised ceiling trained end to end on the same "
+             "number of clips (the best recipe measured there; `reports/benchmarks/ceilings.csv`). Values are % top-1 "
+             "± the 95% Student-t half-width over seeds. Usable: ceiling >= higher floor + "
+             f"{ceiling.USABLE_MARGIN_PP:.0f} pp; share = 100 x (baseline - higher floor) / headroom, on usable rows; "
+             "clears random init: the baseline's 95% interval lies wholly above the random-init floor's. The pipeline "
+             "probes with 600 clips; `reports/analogues.csv` sets those probes against ceilings trained on 3,000. "
+             "Rows: `label_budget.csv`; this table: `label_budget_summary.csv`; produced by `benchmarks/label_budget.py`.",
+             "", to_markdown(table), ""]
+    cost_csv = OUT.with_name("label_budget_cost.csv")
+    if cost_csv.exists():
+        c = pd.read_csv(cost_csv)
+        lines += ["## What a budget costs a probe stage", "",
+                  "Seconds for one encoder's probe of one analogue (feature extraction and the profile's "
+                  f"{int(c.probe_seeds.iloc[0])} probe seeds, {int(c.epochs.iloc[0])} epochs), median of "
+                  f"{int(c.repeats.iloc[0])} alternating repeats on {int(c.threads.iloc[0])} threads "
+                  "(`label_budget_cost.csv`, `benchmarks/label_budget.py cost`); a probe stage scores every "
+                  "analogue, once per encoder.", "",
+                  to_markdown(c[["set", "n_train", "probe", "median_s", "min_s", "max_s", "ratio_to_smallest"]]), ""]
+    write_text(OUT.with_name("label_budget.md"), "\n".join(lines))
+    print(table.to_string())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    m = sub.add_parser("measure")
+    m.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
+    m.add_argument("--n-train", nargs="+", type=int, default=[600, 3000])
+    m.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    m.add_argument("--runs-root", type=Path, default=None, help="where the pipeline's runs are (default: runs/)")
+    c = sub.add_parser("cost")
+    c.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
+    c.add_argument("--n-train", nargs="+", type=int, default=[600, 3000])
+    c.add_argument("--repeats", type=int, default=5)
+    c.add_argument("--runs-root", type=Path, default=None, help="where the pipeline's runs are (default: runs/)")
+    sub.add_parser("report")
+    args = ap.parse_args()
+    if args.cmd == "measure":
+        measure(args.tasks, args.n_train, args.runs_root or root() / "runs", args.seeds)
+    elif args.cmd == "cost":
+        cost(args.tasks, sorted(args.n_train), args.runs_root or root() / "runs", args.repeats)
+    else:
+        report()
+
+
+if __name__ == "__main__":
+    main()
