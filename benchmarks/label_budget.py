@@ -43,14 +43,18 @@ from jepa.paths import benchmarks_dir, pretrain_metrics, root
 from jepa.stats import ci_separated, mean_ci
 
 OUT = benchmarks_dir() / "label_budget.csv"
-KEY = ("set", "n_train", "encoder", "seed", "data")
+KEY = ("set", "n_train", "epochs", "encoder", "seed", "data")
 TASKS = ("appearance", "motion", "temporal")  # synthetic motion keeps the paper's 160 training clips
 REGIMES = ("single", "mixed")
 
 
-def budget_profile(profile, n_train: int):
-    """The profile with `n_train` training clips per analogue (validation clips unchanged)."""
-    return profile.model_copy(update={"data": profile.data.model_copy(update={"eval_train": n_train})})
+def budget_profile(profile, n_train: int, epochs: int | None = None):
+    """The profile with `n_train` training clips per analogue (validation clips unchanged) and, given `epochs`,
+    that many probe epochs."""
+    update = {"data": profile.data.model_copy(update={"eval_train": n_train})}
+    if epochs:
+        update["probe"] = profile.probe.model_copy(update={"epochs": epochs})
+    return profile.model_copy(update=update)
 
 
 def baseline_encoder(runs_root: Path, regime: str, seed: int):
@@ -65,7 +69,7 @@ def baseline_encoder(runs_root: Path, regime: str, seed: int):
     return evaluate.load_encoder(run / "encoder.pt")
 
 
-def measure(tasks, budgets, runs_root: Path, seeds) -> None:
+def measure(tasks, budgets, runs_root: Path, seeds, epochs: int | None = None) -> None:
     torch.set_num_threads(2)
     _, base = profile_cfg("tiny")
     m = base.model
@@ -73,7 +77,7 @@ def measure(tasks, budgets, runs_root: Path, seeds) -> None:
                   *[("random_init", s, lambda s=s: evaluate.random_encoder(m, s)) for s in seeds],
                   ("pixels", 0, None)]
     for n in budgets:
-        profile = budget_profile(base, n)
+        profile = budget_profile(base, n, epochs)
         out_dir = analogues.eval_sets(profile)
         data = {t: analogues.fingerprint(eval_data.load(out_dir, t)[1]) for t in tasks}
         for name, seed, load in extractors:
@@ -84,38 +88,44 @@ def measure(tasks, budgets, runs_root: Path, seeds) -> None:
                 encoder = load()
                 token_fn = lambda v, e=encoder: evaluate.encoder_tokens(e, v)  # noqa: E731
             for task, r in evaluate.evaluate_tokens(token_fn, out_dir, profile.probe, tasks).items():
-                row = {"set": task, "n_train": r["n_train"], "encoder": name, "seed": seed, "data": data[task],
+                row = {"set": task, "n_train": r["n_train"], "epochs": profile.probe.epochs, "encoder": name, "seed": seed, "data": data[task],
                        "acc": r["acc"], "probe": r["probe"], "n_val": r["n_val"], "seconds": round(time.time() - t0, 1)}
                 print(row, flush=True)
                 analogues._append(row, OUT, key=KEY)
 
 
-def cost(tasks, budgets, runs_root: Path, repeats: int) -> None:
-    """Median seconds of one probe evaluation (features + the profile's probe seeds) per analogue and budget,
-    on the single-regime baseline of seed 0, the budgets alternating within each repeat."""
+def cost(tasks, budgets, runs_root: Path, repeats: int, epochs: list[int] | None = None) -> None:
+    """Median seconds of one probe evaluation (features + the profile's probe seeds) per analogue, budget and
+    probe epochs, on the single-regime baseline of seed 0, the settings alternating within each repeat."""
     torch.set_num_threads(2)
     _, base = profile_cfg("tiny")
     encoder = baseline_encoder(runs_root, "single", 0)
-    dirs = {n: analogues.eval_sets(budget_profile(base, n)) for n in budgets}
-    times = {(t, n): [] for t in tasks for n in budgets}
+    settings = [(n, e) for n in budgets for e in (epochs or [base.probe.epochs])]
+    profiles = {s: budget_profile(base, *s) for s in settings}
+    dirs = {s: analogues.eval_sets(p) for s, p in profiles.items()}
+    times = {(t, *s): [] for t in tasks for s in settings}
     for _ in range(repeats):
         for task in tasks:
-            for n in budgets:
+            for s in settings:
                 t0 = time.perf_counter()
-                evaluate.evaluate_tokens(lambda v: evaluate.encoder_tokens(encoder, v), dirs[n], base.probe, [task])
-                times[(task, n)].append(time.perf_counter() - t0)
+                evaluate.evaluate_tokens(lambda v: evaluate.encoder_tokens(encoder, v), dirs[s], profiles[s].probe, [task])
+                times[(task, *s)].append(time.perf_counter() - t0)
     rows = [{"set": t, "n_train": n, "probe": base.probe.protocol[t], "probe_seeds": len(base.probe.seeds),
-             "epochs": base.probe.epochs, "median_s": round(float(np.median(v)), 2), "min_s": round(min(v), 2),
+             "epochs": e, "median_s": round(float(np.median(v)), 2), "min_s": round(min(v), 2),
              "max_s": round(max(v), 2), "repeats": len(v), "threads": torch.get_num_threads()}
-            for (t, n), v in times.items()]
-    df = pd.DataFrame(rows)
-    first = df.groupby("set").median_s.transform("first")
-    df["ratio_to_smallest"] = (df.median_s / first).round(2)
+            for (t, n, e), v in times.items()]
+    df = with_ratio(pd.DataFrame(rows), min(budgets), base.probe.epochs)
     out = OUT.with_name("label_budget_cost.csv")
     tmp = out.with_suffix(".tmp")
     df.to_csv(tmp, index=False)
     tmp.replace(out)
     print(df.to_string())
+
+
+def with_ratio(df: pd.DataFrame, n_train: int, epochs: int) -> pd.DataFrame:
+    """Each time over the same analogue's time at the pipeline's setting (`n_train` clips, `epochs` epochs)."""
+    ref = df[(df.n_train == n_train) & (df.epochs == epochs)].set_index("set").median_s
+    return df.assign(ratio_to_pipeline=(df.median_s / df.set.map(ref)).round(2))
 
 
 def _ci(values) -> tuple[float, float]:
@@ -145,12 +155,13 @@ def summary() -> pd.DataFrame:
     """One row per (analogue, budget): floors, baselines and the ceiling at that budget, headroom, shares."""
     _, profile = profile_cfg("tiny")
     rows = pd.read_csv(OUT)
+    rows["epochs"] = rows["epochs"].fillna(profile.probe.epochs).astype(int) if "epochs" in rows else profile.probe.epochs
     ceilings = pd.read_csv(analogues.OUT)
     if "embed_dim" not in ceilings:
         ceilings["embed_dim"] = np.nan
     out = []
-    for (task, n, data), g in rows.groupby(["set", "n_train", "data"], sort=False):
-        row = {"analogue": task, "n_train": int(n), "n_val": int(g.n_val.iloc[0])}
+    for (task, n, epochs, data), g in rows.groupby(["set", "n_train", "epochs", "data"], sort=False):
+        row = {"analogue": task, "n_train": int(n), "probe_epochs": int(epochs), "n_val": int(g.n_val.iloc[0])}
         for enc in ("pixels", "random_init", *[f"baseline_{r}" for r in REGIMES]):
             accs = g[g.encoder == enc].acc
             row[f"{enc}_pp"], row[f"{enc}_ci95"] = _ci(accs) if len(accs) else (np.nan, np.nan)
@@ -170,10 +181,12 @@ def summary() -> pd.DataFrame:
             if "headroom_pp" in row:
                 row[f"share_{r}_pct"] = 100 * (row[f"{b}_pp"] - floor) / row["headroom_pp"]
         out.append(row)
-    return pd.DataFrame(out).sort_values(["analogue", "n_train"], kind="stable").reset_index(drop=True)
+    return pd.DataFrame(out).sort_values(["analogue", "n_train", "probe_epochs"], ascending=[True, True, False],
+                                         kind="stable").reset_index(drop=True)
 
 
 def report() -> None:
+    _, profile = profile_cfg("tiny")
     df = summary()
     csv = OUT.with_name("label_budget_summary.csv")
     tmp = csv.with_suffix(".tmp")
@@ -184,7 +197,7 @@ def report() -> None:
         return "n/a" if not np.isfinite(mean) else f"{mean:.1f}" + (f" ± {half:.1f}" if np.isfinite(half) else "")
 
     table = pd.DataFrame({
-        "analogue": df.analogue, "labelled clips": df.n_train,
+        "analogue": df.analogue, "labelled clips": df.n_train, "probe epochs": df.probe_epochs,
         "raw pixels": [pm(m, h) for m, h in zip(df.pixels_pp, df.pixels_ci95)],
         "random init": [pm(m, h) for m, h in zip(df.random_init_pp, df.random_init_ci95)],
         **{f"baseline {r}": [pm(m, h) for m, h in zip(df[f"baseline_{r}_pp"], df[f"baseline_{r}_ci95"])] for r in REGIMES},
@@ -212,11 +225,12 @@ def report() -> None:
         c = pd.read_csv(cost_csv)
         lines += ["## What a budget costs a probe stage", "",
                   "Seconds for one encoder's probe of one analogue (feature extraction and the profile's "
-                  f"{int(c.probe_seeds.iloc[0])} probe seeds, {int(c.epochs.iloc[0])} epochs), median of "
+                  f"{int(c.probe_seeds.iloc[0])} probe seeds), median of "
                   f"{int(c.repeats.iloc[0])} alternating repeats on {int(c.threads.iloc[0])} threads "
                   "(`label_budget_cost.csv`, `benchmarks/label_budget.py cost`); a probe stage scores every "
-                  "analogue, once per encoder.", "",
-                  to_markdown(c[["set", "n_train", "probe", "median_s", "min_s", "max_s", "ratio_to_smallest"]]), ""]
+                  "analogue, once per encoder; ratio_to_pipeline: over the pipeline's setting "
+                  f"({profile.data.eval_train} clips, {profile.probe.epochs} epochs).", "",
+                  to_markdown(c[["set", "n_train", "probe", "epochs", "median_s", "min_s", "max_s", "ratio_to_pipeline"]]), ""]
     write_text(OUT.with_name("label_budget.md"), "\n".join(lines))
     print(table.to_string())
 
@@ -229,17 +243,19 @@ def main() -> None:
     m.add_argument("--n-train", nargs="+", type=int, default=[600, 3000])
     m.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     m.add_argument("--runs-root", type=Path, default=None, help="where the pipeline's runs are (default: runs/)")
+    m.add_argument("--epochs", type=int, default=None, help="probe epochs (default: the profile's)")
     c = sub.add_parser("cost")
     c.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
     c.add_argument("--n-train", nargs="+", type=int, default=[600, 3000])
     c.add_argument("--repeats", type=int, default=5)
+    c.add_argument("--epochs", nargs="+", type=int, default=None, help="probe epochs to time (default: the profile's)")
     c.add_argument("--runs-root", type=Path, default=None, help="where the pipeline's runs are (default: runs/)")
     sub.add_parser("report")
     args = ap.parse_args()
     if args.cmd == "measure":
-        measure(args.tasks, args.n_train, args.runs_root or root() / "runs", args.seeds)
+        measure(args.tasks, args.n_train, args.runs_root or root() / "runs", args.seeds, args.epochs)
     elif args.cmd == "cost":
-        cost(args.tasks, sorted(args.n_train), args.runs_root or root() / "runs", args.repeats)
+        cost(args.tasks, sorted(args.n_train), args.runs_root or root() / "runs", args.repeats, args.epochs)
     else:
         report()
 
