@@ -62,20 +62,27 @@ def baseline_encoder(runs_root: Path, regime: str, seed: int):
     run = runs_root / regime / "baseline" / f"s{seed}"
     committed = read_json(pretrain_metrics(regime, "baseline", seed))["final_loss"]
     if not (run / "encoder.pt").exists():
-        sys.exit(f"{run / 'encoder.pt'}: missing; run `dvc repro pretrain_{regime}@baseline-{seed}` first")
+        sys.exit(f"{run / 'encoder.pt'}: missing; run `dvc repro "
+                 f"data/pipelines/pretrain_{regime}/dvc.yaml:pretrain_{regime}@baseline-{seed}` first")
     if read_json(run / "summary.json")["final_loss"] != committed:
         sys.exit(f"{run / 'summary.json'}: final_loss is not the committed {committed} "
                  f"({pretrain_metrics(regime, 'baseline', seed)}); expected the default's own run")
     return evaluate.load_encoder(run / "encoder.pt")
 
 
-def measure(tasks, budgets, runs_root: Path, seeds, epochs: int | None = None) -> None:
+def measure(tasks, budgets, runs_root: Path, seeds, epochs: int | None = None, random_init_seeds=None,
+            sources=("baseline", "random_init", "pixels")) -> None:
     torch.set_num_threads(2)
     _, base = profile_cfg("tiny")
     m = base.model
-    extractors = [*[(f"baseline_{r}", s, lambda r=r, s=s: baseline_encoder(runs_root, r, s)) for r in REGIMES for s in seeds],
-                  *[("random_init", s, lambda s=s: evaluate.random_encoder(m, s)) for s in seeds],
-                  ("pixels", 0, None)]
+    extractors = []  # (name, seed, loader of the encoder; None: raw pixels)
+    if "baseline" in sources:
+        extractors += [(f"baseline_{r}", s, lambda r=r, s=s: baseline_encoder(runs_root, r, s))
+                       for r in REGIMES for s in seeds]
+    if "random_init" in sources:
+        extractors += [("random_init", s, lambda s=s: evaluate.random_encoder(m, s)) for s in random_init_seeds or seeds]
+    if "pixels" in sources:
+        extractors.append(("pixels", 0, None))
     for n in budgets:
         profile = budget_profile(base, n, epochs)
         out_dir = analogues.eval_sets(profile)
@@ -88,8 +95,9 @@ def measure(tasks, budgets, runs_root: Path, seeds, epochs: int | None = None) -
                 encoder = load()
                 token_fn = lambda v, e=encoder: evaluate.encoder_tokens(e, v)  # noqa: E731
             for task, r in evaluate.evaluate_tokens(token_fn, out_dir, profile.probe, tasks).items():
-                row = {"set": task, "n_train": r["n_train"], "epochs": profile.probe.epochs, "encoder": name, "seed": seed, "data": data[task],
-                       "acc": r["acc"], "probe": r["probe"], "n_val": r["n_val"], "seconds": round(time.time() - t0, 1)}
+                row = {"set": task, "n_train": r["n_train"], "epochs": profile.probe.epochs, "encoder": name,
+                       "seed": seed, "data": data[task], "acc": r["acc"], "probe": r["probe"], "n_val": r["n_val"],
+                       "seconds": round(time.time() - t0, 1)}
                 print(row, flush=True)
                 analogues._append(row, OUT, key=KEY)
 
@@ -244,6 +252,9 @@ def main() -> None:
     m.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     m.add_argument("--runs-root", type=Path, default=None, help="where the pipeline's runs are (default: runs/)")
     m.add_argument("--epochs", type=int, default=None, help="probe epochs (default: the profile's)")
+    m.add_argument("--random-init-seeds", nargs="+", type=int, default=None, help="default: --seeds")
+    m.add_argument("--sources", nargs="+", default=["baseline", "random_init", "pixels"],
+                   choices=["baseline", "random_init", "pixels"])
     c = sub.add_parser("cost")
     c.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
     c.add_argument("--n-train", nargs="+", type=int, default=[600, 3000])
@@ -253,7 +264,8 @@ def main() -> None:
     sub.add_parser("report")
     args = ap.parse_args()
     if args.cmd == "measure":
-        measure(args.tasks, args.n_train, args.runs_root or root() / "runs", args.seeds, args.epochs)
+        measure(args.tasks, args.n_train, args.runs_root or root() / "runs", args.seeds, args.epochs,
+                args.random_init_seeds, args.sources)
     elif args.cmd == "cost":
         cost(args.tasks, sorted(args.n_train), args.runs_root or root() / "runs", args.repeats, args.epochs)
     else:
