@@ -227,17 +227,23 @@ def _candidate_notes() -> dict[str, str]:
 CANDIDATE_NOTES: dict[str, str] = {}
 
 
+def profile_ceilings(ceilings: pd.DataFrame, embed_dim: int) -> pd.DataFrame:
+    """Ceiling rows of the profile's encoder width (others: calibration trials'), with the recipe columns that
+    older rows lack filled with the recipe they ran (no LP-FT, the head on layer-normed tokens)."""
+    ceilings = ceilings.copy()
+    for col, default in (("head_only_steps", 0), ("encoder_lr_scale", 1.0), ("standardize", False),
+                         ("embed_dim", embed_dim)):
+        ceilings[col] = ceilings[col].fillna(default) if col in ceilings else default
+    return ceilings[ceilings.embed_dim == embed_dim]
+
+
 def build_report() -> None:
     """reports/analogues.csv + reports/figures/analogues.png from the committed floors and the measured ceilings."""
     _, profile = profile_cfg("tiny")
     CANDIDATE_NOTES.update(_candidate_notes())
     reports = reports_dir()
     floors = pd.read_csv(reports / "floors.csv")
-    ceilings = pd.read_csv(OUT)
-    for col, default in (("head_only_steps", 0), ("encoder_lr_scale", 1.0), ("standardize", False),  # the ceiling's recipe
-                         ("embed_dim", profile.model.embed_dim)):
-        ceilings[col] = ceilings[col].fillna(default) if col in ceilings else default
-    ceilings = ceilings[ceilings.embed_dim == profile.model.embed_dim]  # the profile's encoder (others: calibration trials')
+    ceilings = profile_ceilings(pd.read_csv(OUT), profile.model.embed_dim)
     new_floors = pd.read_csv(FLOORS_OUT) if FLOORS_OUT.exists() else pd.DataFrame(columns=["set", "data"])
     out_dir = eval_sets(profile)
     # the committed floors and baselines were scored on the sets of the pipeline's manifest: beside today's
@@ -343,7 +349,7 @@ def build_report() -> None:
     df.round(2).to_csv(tmp, index=False)
     tmp.replace(out)
     _figure(df, reports / "figures" / "analogues.png")
-    _markdown(df, reports / "analogues.md")
+    _markdown(df, reports / "analogues.md", profile)
     print(df.round(1).to_string())
 
 
@@ -355,7 +361,7 @@ def _recipe(ceil) -> str:
     return ", ".join(parts)
 
 
-def _markdown(df: pd.DataFrame, path: Path) -> None:
+def _markdown(df: pd.DataFrame, path: Path, profile) -> None:
     from jepa.claims import to_markdown
 
     cols = ["analogue", "generator", "chance_pp", "pixels_pp", "random_init_pp", "baseline_single_pp",
@@ -374,8 +380,9 @@ def _markdown(df: pd.DataFrame, path: Path) -> None:
              "from the start on the layer-normed tokens; `z` = the head reads every channel z-scored, as the frozen probes read "
              "them; `LP-FT N` = N head-only steps on the frozen encoder first, then the encoder at 0.1x the head's lr. "
              "`n_train`: the labelled clips the ceiling learned from; the frozen probes learn from the evaluation set's "
-             "training split (600 clips; synthetic motion 160), so a share against a 3,000-clip ceiling compares two "
-             "label budgets. Floors, baselines and ceilings at one budget: "
+             f"training split ({profile.data.eval_train} clips; synthetic motion {profile.data.synthetic_motion_split}), "
+             "so a share against a ceiling on more clips compares two label budgets. Floors, baselines and ceilings at "
+             "one budget: "
              "[label_budget.md](benchmarks/label_budget.md). "
              "Full table: `analogues.csv`; produced by `benchmarks/analogues.py`.", "",
              to_markdown(df[[c for c in cols if c in df]].round(1).assign(

@@ -40,7 +40,7 @@ from jepa.config import profile_cfg
 from jepa.data import eval_data
 from jepa.io import read_json, write_text
 from jepa.paths import benchmarks_dir, pretrain_metrics, root
-from jepa.stats import ci_separated, mean_ci
+from jepa.stats import ci_separated
 
 OUT = benchmarks_dir() / "label_budget.csv"
 KEY = ("set", "n_train", "epochs", "encoder", "seed", "data")
@@ -136,27 +136,19 @@ def with_ratio(df: pd.DataFrame, n_train: int, epochs: int) -> pd.DataFrame:
     return df.assign(ratio_to_pipeline=(df.median_s / df.set.map(ref)).round(2))
 
 
-def _ci(values) -> tuple[float, float]:
-    return mean_ci(100 * np.asarray(values, float))
-
-
 def matched_ceiling(ceilings: pd.DataFrame, task: str, data: str, n_train: int, embed_dim: int) -> pd.Series | None:
     """The best supervised recipe measured on `n_train` clips of this generator, among those run on the most
     seeds: mean and CI of its validation accuracy, and the recipe."""
-    c = ceilings[(ceilings.set == task) & (ceilings.data == data) & (ceilings.n_train == n_train)
-                 & (ceilings.embed_dim.fillna(embed_dim) == embed_dim)]
+    c = analogues.profile_ceilings(ceilings, embed_dim)
+    c = c[(c.set == task) & (c.data == data) & (c.n_train == n_train)]
     if c.empty:
         return None
     recipe = ["steps", "lr", "head_only_steps", "encoder_lr_scale", "standardize"]
-    c = c.assign(**{k: c[k].fillna(v) for k, v in
-                    (("head_only_steps", 0), ("encoder_lr_scale", 1.0), ("standardize", False))})
     groups = c.groupby(recipe).val_acc.agg(["mean", "count", list])
     best = groups[groups["count"] == groups["count"].max()]["mean"].idxmax()
-    mean, half = _ci(groups.loc[best, "list"])
-    steps, _, head_only, _, z = best
-    name = ("z" if z else "e2e") + (f", LP-FT {int(head_only)}" if head_only else "") + f", {int(steps)} steps"
-    return pd.Series({"ceiling_pp": mean, "ceiling_ci95": half, "ceiling_seeds": int(groups.loc[best, "count"]),
-                      "ceiling_recipe": name})
+    mean, half, n = analogues._ci(groups.loc[best, "list"])
+    name = f"{analogues._recipe(pd.Series(dict(zip(recipe, best))))}, {int(best[0])} steps"
+    return pd.Series({"ceiling_pp": mean, "ceiling_ci95": half, "ceiling_seeds": n, "ceiling_recipe": name})
 
 
 def summary() -> pd.DataFrame:
@@ -165,15 +157,11 @@ def summary() -> pd.DataFrame:
     rows = pd.read_csv(OUT)
     rows["epochs"] = rows["epochs"].fillna(profile.probe.epochs).astype(int) if "epochs" in rows else profile.probe.epochs
     ceilings = pd.read_csv(analogues.OUT)
-    if "embed_dim" not in ceilings:
-        ceilings["embed_dim"] = np.nan
     out = []
     for (task, n, epochs, data), g in rows.groupby(["set", "n_train", "epochs", "data"], sort=False):
         row = {"analogue": task, "n_train": int(n), "probe_epochs": int(epochs), "n_val": int(g.n_val.iloc[0])}
         for enc in ("pixels", "random_init", *[f"baseline_{r}" for r in REGIMES]):
-            accs = g[g.encoder == enc].acc
-            row[f"{enc}_pp"], row[f"{enc}_ci95"] = _ci(accs) if len(accs) else (np.nan, np.nan)
-            row[f"{enc}_seeds"] = len(accs)
+            row[f"{enc}_pp"], row[f"{enc}_ci95"], row[f"{enc}_seeds"] = analogues._ci(g[g.encoder == enc].acc)
         ceil = matched_ceiling(ceilings, task, data, int(n), profile.model.embed_dim)
         floor = max(row["pixels_pp"], row["random_init_pp"])
         floor = floor if np.isfinite([row["pixels_pp"], row["random_init_pp"]]).all() else np.nan
@@ -208,6 +196,7 @@ def report() -> None:
         "analogue": df.analogue, "labelled clips": df.n_train, "probe epochs": df.probe_epochs,
         "raw pixels": [pm(m, h) for m, h in zip(df.pixels_pp, df.pixels_ci95)],
         "random init": [pm(m, h) for m, h in zip(df.random_init_pp, df.random_init_ci95)],
+        "random-init seeds": df.random_init_seeds,
         **{f"baseline {r}": [pm(m, h) for m, h in zip(df[f"baseline_{r}_pp"], df[f"baseline_{r}_ci95"])] for r in REGIMES},
         "ceiling": [pm(m, h) for m, h in zip(df.get("ceiling_pp", np.nan), df.get("ceiling_ci95", np.nan))],
         "ceiling recipe": df.get("ceiling_recipe", pd.Series("", index=df.index)).fillna("not measured"),
@@ -218,14 +207,15 @@ def report() -> None:
         **{f"clears random init ({r})": df[f"beats_random_init_{r}"] for r in REGIMES},
     })
     lines = ["# Floors, baselines and ceilings at one label budget (profile `tiny`)", "",
-             "Each row probes the default's baseline encoders (3 seeds per regime), random-init encoders (3 seeds) and "
+             "Each row probes the default's baseline encoders (3 seeds per regime), random-init encoders (seeds: `random-init seeds`) and "
              "raw pixels exactly as the pipeline does, on a training split of `labelled clips` clips of the analogue's "
              "generator (the same validation clips), beside the supervised ceiling trained end to end on the same "
              "number of clips (the best recipe measured there; `reports/benchmarks/ceilings.csv`). Values are % top-1 "
              "± the 95% Student-t half-width over seeds. Usable: ceiling >= higher floor + "
              f"{ceiling.USABLE_MARGIN_PP:.0f} pp; share = 100 x (baseline - higher floor) / headroom, on usable rows; "
              "clears random init: the baseline's 95% interval lies wholly above the random-init floor's. The pipeline "
-             "probes with 600 clips; `reports/analogues.csv` sets those probes against ceilings trained on 3,000. "
+             f"probes with {profile.data.eval_train} clips; `reports/analogues.csv` sets those probes against ceilings "
+             "trained on more. "
              "Rows: `label_budget.csv`; this table: `label_budget_summary.csv`; produced by `benchmarks/label_budget.py`.",
              "", to_markdown(table), ""]
     cost_csv = OUT.with_name("label_budget_cost.csv")
