@@ -122,7 +122,7 @@ def cost(tasks, budgets, runs_root: Path, repeats: int, epochs: list[int] | None
              "epochs": e, "median_s": round(float(np.median(v)), 2), "min_s": round(min(v), 2),
              "max_s": round(max(v), 2), "repeats": len(v), "threads": torch.get_num_threads()}
             for (t, n, e), v in times.items()]
-    df = with_ratio(pd.DataFrame(rows), min(budgets), base.probe.epochs)
+    df = with_ratio(pd.DataFrame(rows), base.data.eval_train, base.probe.epochs)  # NaN if that setting was not timed
     out = OUT.with_name("label_budget_cost.csv")
     tmp = out.with_suffix(".tmp")
     df.to_csv(tmp, index=False)
