@@ -47,6 +47,7 @@ BASE_PER_CLASS = 40          # base-class clips per class for the few-shot ceili
 PROBE_BASE_PER_CLASS = 20    # ... and for fitting the attentive pooling of the protocol comparison
 OUT = benchmarks_dir() / "ceilings.csv"
 FLOORS_OUT = benchmarks_dir() / "analogue_floors.csv"
+LABEL_BUDGETS = benchmarks_dir() / "label_budget_summary.csv"
 WORK = ceiling_work_dir()
 
 
@@ -248,19 +249,27 @@ def build_report() -> None:
     out_dir = eval_sets(profile)
     # the committed floors and baselines were scored on the sets of the pipeline's manifest: beside today's
     # generator only where those are today's clips (a generator changed since is not yet re-scored)
-    scored_on = read_json(eval_manifest())["fingerprints"]
+    manifest = read_json(eval_manifest())
+    scored_on = manifest["fingerprints"]
     today = eval_data.fingerprint(out_dir)
+    # floors and baselines at other label budgets than the pipeline's (benchmarks/label_budget.py)
+    budgets = pd.read_csv(LABEL_BUDGETS) if LABEL_BUDGETS.exists() else pd.DataFrame(columns=["analogue", "n_train"])
+    budgets = budgets[budgets.get("probe_epochs", profile.probe.epochs) == profile.probe.epochs]
     rows = []
     for task in BENCHMARKS:
         train, val = eval_data.load(out_dir, task)
         current = fingerprint(val)
         committed = floors[floors.analogue == task].set_index("regime")
-        if scored_on[f"{task}_val.npz"] != today[f"{task}_val.npz"]:
+        if any(scored_on[f"{task}_{split}.npz"] != today[f"{task}_{split}.npz"] for split in ("train", "val")):
             committed = committed.iloc[0:0]
+        committed_n_train = manifest["sets"][task]["train"]  # the labelled clips the committed probes learned from
         for (data, *_), ceil in ceilings[ceilings.set == task].groupby(
                 ["data", "n_train", "steps", "lr", "head_only_steps", "encoder_lr_scale", "standardize"], sort=False):
             is_current = data == current
-            mine = new_floors[(new_floors.set == task) & (new_floors.data == data)]
+            n_train = int(ceil.n_train.iloc[0])
+            # floors of a candidate design, measured here: only beside a ceiling on as many labelled clips
+            mine = new_floors[(new_floors.set == task) & (new_floors.data == data) & (new_floors.n_train == n_train)]
+            at_budget = budgets[(budgets.analogue == task) & (budgets.n_train == n_train)] if is_current else budgets.iloc[0:0]
             # committed: the clips the pipeline's floors and baselines are scored on (today's evaluation set)
             committed_gen = is_current
             # a ceiling on a validation set of another size predates the committed set; a retired or candidate
@@ -270,31 +279,39 @@ def build_report() -> None:
                          "candidate" if data in CANDIDATE_NOTES else "previous")
             row = {"analogue": task, "benchmark": BENCHMARK[task], "generator": generator,
                    "probe": ceil.probe.iloc[0], "chance_pp": round(100 / len(train.class_names), 2)}
-            if committed_gen and len(committed):  # the pipeline's own floors on today's clips
+            # Every row's floors and baselines learned from as many labelled clips as its ceiling: the pipeline's
+            # own (reports/floors.csv) at the pipeline's budget, label_budget.py's at another; none otherwise.
+            if committed_gen and len(committed) and n_train == committed_n_train:
                 c = committed.iloc[0]
                 row |= {"pixels_pp": c.pixels_pp, "pixels_ci95": c.pixels_ci95, "random_init_pp": c.random_init_pp,
                         "random_init_ci95": c.random_init_ci95, "floor_seeds": len(floor_seeds(load_params())),
                         "floors_from": "reports/floors.csv"}
+                for regime in ("single", "mixed"):
+                    if regime in committed.index:
+                        row[f"baseline_{regime}_pp"] = committed.loc[regime, "pretrained_pp"]
+                        row[f"baseline_{regime}_ci95"] = committed.loc[regime, "pretrained_ci95"]
+            elif len(at_budget):
+                b = at_budget.iloc[0]
+                row |= {k: b[k] for k in ("pixels_pp", "pixels_ci95", "random_init_pp", "random_init_ci95",
+                                          "baseline_single_pp", "baseline_single_ci95", "baseline_mixed_pp",
+                                          "baseline_mixed_ci95")}
+                row |= {"floor_seeds": int(b.random_init_seeds), "floors_from": LABEL_BUDGETS.relative_to(reports.parent).as_posix()}
             elif len(mine):  # floors measured here on a generator the pipeline has not scored
                 pm, ph, _ = _ci(mine[mine.floor == "pixels"].acc)
                 rm, rh, rn = _ci(mine[mine.floor == "random_init"].acc)
                 row |= {"pixels_pp": pm, "pixels_ci95": ph, "random_init_pp": rm, "random_init_ci95": rh,
                         "floor_seeds": rn, "floors_from": "reports/benchmarks/analogue_floors.csv"}
-            if committed_gen:
-                for regime in ("single", "mixed"):
-                    if regime in committed.index:
-                        row[f"baseline_{regime}_pp"] = committed.loc[regime, "pretrained_pp"]
-                        row[f"baseline_{regime}_ci95"] = committed.loc[regime, "pretrained_ci95"]
+            row["probe_n_train"] = committed_n_train if committed_gen else np.nan
             m, h, n = _ci(ceil.val_acc)
             row |= {"ceiling_pp": m, "ceiling_ci95": h, "ceiling_seeds": n, "ceiling_steps": int(ceil.steps.iloc[0]),
                     "ceiling_lr": float(ceil.lr.iloc[0]), "ceiling_head_only_steps": int(ceil.head_only_steps.iloc[0]),
                     "ceiling_encoder_lr_scale": float(ceil.encoder_lr_scale.iloc[0]),
                     "ceiling_standardize": bool(ceil.standardize.iloc[0]),
-                    "ceiling_recipe": _recipe(ceil.iloc[0]), "ceiling_train_pp": round(100 * ceil.train_acc.mean(), 2), "n_train": int(ceil.n_train.iloc[0]),
+                    "ceiling_recipe": _recipe(ceil.iloc[0]), "ceiling_train_pp": round(100 * ceil.train_acc.mean(), 2), "n_train": n_train,
                     "n_val": int(ceil.n_val.iloc[0])}
             if is_current:
                 row["oracle_pp"] = 100 * _oracle(train, val)
-            recipe = [f"on {int(ceil.n_train.iloc[0])} fresh clips of the generator"] if int(ceil.n_train.iloc[0]) != len(train) else []
+            recipe = []
             if bool(ceil.standardize.iloc[0]):
                 recipe.append("head on z-scored channels as the probes")
             if int(ceil.head_only_steps.iloc[0]):
@@ -344,6 +361,7 @@ def build_report() -> None:
     for regime in ("single", "mixed"):  # a share of no headroom means nothing
         if f"share_{regime}_pct" in df:
             df.loc[df.usable != True, f"share_{regime}_pct"] = np.nan  # noqa: E712
+    df["instrument"] = instrument_status(df)
     out = analogues_table()
     tmp = out.with_suffix(".tmp")
     df.round(2).to_csv(tmp, index=False)
@@ -351,6 +369,46 @@ def build_report() -> None:
     _figure(df, reports / "figures" / "analogues.png")
     _markdown(df, reports / "analogues.md", profile)
     print(df.round(1).to_string())
+
+
+def instrument_status(df: pd.DataFrame) -> pd.Series:
+    """Per row of the committed generator at the pipeline's label budget: `usable` when some ceiling on those
+    clips clears the higher floor by the margin, else `retired` with the best gap measured at each budget
+    (an analogue is an instrument only where probe and ceiling learn from the same labelled clips)."""
+    out = pd.Series("", index=df.index, dtype=object)
+    committed = df[df.generator == "committed"]
+    for task, g in committed.groupby("analogue", sort=False):
+        own = g[g.n_train == g.probe_n_train] if "probe_n_train" in g and g.probe_n_train.notna().any() else g
+        if (own.usable == True).any():  # noqa: E712
+            out[own.index] = "usable"
+            continue
+        margin = ceiling.USABLE_MARGIN_FEWSHOT_PP if task in FEWSHOT_SETS else ceiling.USABLE_MARGIN_PP
+        gaps = [f"{int(n)} clips: ceiling {b.ceiling_pp:.1f} vs higher floor "
+                f"{max(b.pixels_pp, b.random_init_pp):.1f} ({b.headroom_pp:+.1f} pp)"
+                for n, b in ((n, r.loc[r.ceiling_pp.idxmax()]) for n, r in g[np.isfinite(g.headroom_pp)].groupby("n_train"))]
+        elsewhere = sorted({int(n) for n in g[g.usable == True].n_train})  # noqa: E712
+        out[own.index] = (f"not usable at this budget, usable at {', '.join(map(str, elsewhere))} clips"
+                          if elsewhere else f"retired: no ceiling clears the higher floor by {margin:.0f} pp at any "
+                          "label budget measured") + " (" + "; ".join(gaps) + ")"
+    return out
+
+
+def _instruments(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per analogue of the committed generator: its probes' labelled clips, status and, where usable,
+    the best ceiling on those clips with the shares it gives."""
+    rows = []
+    for task, g in df[df.instrument != ""].groupby("analogue", sort=False):
+        best = g.loc[g.ceiling_pp.idxmax()] if (g.usable == True).any() else None  # noqa: E712
+        if best is not None:
+            best = g[g.usable == True].loc[g[g.usable == True].ceiling_pp.idxmax()]  # noqa: E712
+        rows.append({"analogue": task, "labelled clips": int(g.n_train.iloc[0]),
+                     "status": g.instrument.iloc[0],
+                     "ceiling": "n/a" if best is None else f"{best.ceiling_pp:.1f} ± {best.ceiling_ci95:.1f}",
+                     "higher floor": f"{max(g.pixels_pp.iloc[0], g.random_init_pp.iloc[0]):.1f}",
+                     **{f"baseline {r}": g[f"baseline_{r}_pp"].iloc[0] for r in ("single", "mixed")},
+                     **{f"share {r} %": np.nan if best is None else round(best[f"share_{r}_pct"], 1)
+                        for r in ("single", "mixed")}})
+    return pd.DataFrame(rows)
 
 
 def _recipe(ceil) -> str:
@@ -379,12 +437,17 @@ def _markdown(df: pd.DataFrame, path: Path, profile) -> None:
              "learn that pretraining captures (negative: below a floor). ceiling_recipe: `e2e` = encoder and head trained together "
              "from the start on the layer-normed tokens; `z` = the head reads every channel z-scored, as the frozen probes read "
              "them; `LP-FT N` = N head-only steps on the frozen encoder first, then the encoder at 0.1x the head's lr. "
-             "`n_train`: the labelled clips the ceiling learned from; the frozen probes learn from the evaluation set's "
-             f"training split ({profile.data.eval_train} clips; synthetic motion {profile.data.synthetic_motion_split}), "
-             "so a share against a ceiling on more clips compares two label budgets. Floors, baselines and ceilings at "
-             "one budget: "
-             "[label_budget.md](benchmarks/label_budget.md). "
-             "Full table: `analogues.csv`; produced by `benchmarks/analogues.py`.", "",
+             "`n_train`: the labelled clips the row's ceiling, floors and baselines all learned from: a share compares "
+             "one label budget. At the pipeline's own budget (`probe_n_train` in the CSV; "
+             + ", ".join(f"{t.replace('_', ' ')} {profile.data.train_clips(t):,}" for t in BENCHMARKS)
+             + " clips) the floors and baselines are the committed ones; at other budgets they come from "
+             "[label_budget.md](benchmarks/label_budget.md) (the default's baseline encoders and the same floors, probed "
+             "on more or fewer clips). Full table: `analogues.csv`; produced by `benchmarks/analogues.py`.", "",
+             "## Instruments", "",
+             "Each analogue at the pipeline's label budget: usable when a ceiling on the same clips clears the higher "
+             "floor by the margin, else retired (still probed and reported beside its floors, with no share).", "",
+             to_markdown(_instruments(df)), "",
+             "## Every ceiling measured", "",
              to_markdown(df[[c for c in cols if c in df]].round(1).assign(
                  ceiling_lr=df.get("ceiling_lr", pd.Series(np.nan, index=df.index)).map(
                      lambda v: f"{v:g}" if np.isfinite(v) else "n/a")).rename_axis("row").reset_index()), ""]

@@ -148,10 +148,12 @@ def load_rows(results_dir: str | Path) -> pd.DataFrame:
 CEILINGS_PROFILE = "tiny"  # the profile whose clips benchmarks/analogues.py measured the ceilings on
 
 
-def committed_ceilings(profile_name: str = CEILINGS_PROFILE, path: str | Path | None = None) -> dict[str, float]:
-    """{analogue: supervised ceiling in pp} of the analogues shown usable on the committed generator
-    (reports/analogues.csv; the highest such ceiling, so a share is never flattered); {} without the table
-    or for a study based on another profile than the ceilings' (other clips)."""
+def committed_ceilings(profile: ProfileCfg, profile_name: str = CEILINGS_PROFILE,
+                       path: str | Path | None = None) -> dict[str, float]:
+    """{analogue: supervised ceiling in pp} of the analogues shown usable on the committed generator with as many
+    labelled clips as `profile`'s probes learn from (reports/analogues.csv; the highest such ceiling, so a share
+    is never flattered); {} without the table or for a study based on another profile than the ceilings' (other
+    clips)."""
     from jepa import paths
 
     path = Path(path) if path is not None else paths.analogues_table()
@@ -159,6 +161,7 @@ def committed_ceilings(profile_name: str = CEILINGS_PROFILE, path: str | Path | 
         return {}
     df = pd.read_csv(path)
     df = df[(df.generator == "committed") & (df.usable.astype(str) == "True") & df.analogue.isin(BENCHMARKS)]
+    df = df[df.n_train == df.analogue.map(profile.data.train_clips)]
     return {k: float(v) for k, v in df.groupby("analogue").ceiling_pp.max().items()}
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AllowInfNan, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError, model_validator
+from pydantic import AllowInfNan, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError, field_validator, model_validator
 
 from jepa import paths
 from jepa.errors import ConfigError
@@ -200,7 +200,10 @@ class TrainCfg(Strict):
 class DataCfg(Strict):
     source: Literal["synthetic", "real"] = "synthetic"
     root: str = "data/raw"
-    eval_train: Int = Field(gt=0)
+    # Labelled training clips of the frozen probes, per split cap on real data: one number for every analogue, or
+    # {analogue: clips} for appearance, motion and temporal (synthetic motion has its own split below). A probe's
+    # score is set against a supervised ceiling trained on the same clips (docs/method.md, "Label budgets").
+    eval_train: Int | dict[str, Annotated[Int, Field(gt=0)]]
     eval_val: Int = Field(gt=0)
     synthetic_motion_clips: Int = Field(200, gt=0)
     # Training clips of the synthetic-motion task; the rest of synthetic_motion_clips is its validation
@@ -217,6 +220,24 @@ class DataCfg(Strict):
             raise ValueError(f"synthetic_motion_train ({self.synthetic_motion_train}) must be below "
                              f"synthetic_motion_clips ({self.synthetic_motion_clips}): the rest is the validation set")
         return self
+
+    @field_validator("eval_train")
+    @classmethod
+    def _every_analogue(cls, v):
+        if isinstance(v, dict):
+            expected = [t for t in BENCHMARKS if t != "synthetic_motion"]
+            if sorted(v) != sorted(expected):
+                raise ValueError(f"eval_train by analogue needs exactly {expected} (synthetic motion: "
+                                 f"synthetic_motion_train), got {sorted(v)}")
+        elif v <= 0:
+            raise ValueError(f"eval_train must be positive, got {v}")
+        return v
+
+    def train_clips(self, task: str) -> int:
+        """Training clips of `task`'s probe (a cap per split on real data)."""
+        if task == "synthetic_motion":
+            return self.synthetic_motion_split
+        return self.eval_train[task] if isinstance(self.eval_train, dict) else self.eval_train
 
     @property
     def synthetic_motion_split(self) -> int:

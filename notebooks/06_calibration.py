@@ -36,7 +36,8 @@ out = calibration_dir()
 params = load_params()
 rows = calibrate.run_study(params, calibration_trials_dir(), calibration_work_dir(), progress)
 overrides = {k: t.overrides for k, t in params.calibration.trials.items()}
-summary = calibrate.summarize(rows, calibrate.committed_ceilings(params.calibration.base), overrides)
+summary = calibrate.summarize(rows, calibrate.committed_ceilings(calibrate.study_base(params), params.calibration.base),
+                             overrides)
 # defaults regenerated on a trial (a dependency of this stage): both regimes beside their floors
 set_aside = calibrate.regeneration_failures(pd.read_csv(out / "regenerated.csv"))
 chosen = calibrate.choose(summary, overrides=overrides, set_aside=set_aside)

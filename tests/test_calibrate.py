@@ -83,12 +83,15 @@ def test_run_trial_returns_the_cached_row_without_training(tmp_path, tiny):
 
 
 def test_adopted_trial_is_what_the_base_profile_carries():
-    """tiny == (tiny with the study's base_overrides) + the adopted trial's overrides."""
+    """tiny == (tiny with the study's base_overrides) + the adopted trial's overrides, but for the probes' label
+    budget, which the study pins to the clips its trials were probed on."""
     params = load_params()
     cal = params.calibration
     assert cal.adopted is not None
     adopted = calibrate.apply_overrides(calibrate.study_base(params), cal.trials[cal.adopted].overrides)
-    assert adopted == params.profiles[cal.base]
+    recipe = {"data": {"eval_train"}}
+    assert adopted.model_dump(exclude=recipe) == params.profiles[cal.base].model_dump(exclude=recipe)
+    assert adopted.data.eval_train == cal.base_overrides["data.eval_train"]
 
 
 def test_committed_trial_rows_are_the_planned_ones_under_their_current_keys():
@@ -121,16 +124,21 @@ def test_share_of_headroom_is_measured_from_the_higher_floor():
 def test_summary_shares_use_usable_committed_ceilings_only(tmp_path):
     table = tmp_path / "analogues.csv"
     pd.DataFrame([
-        {"analogue": "motion", "generator": "committed", "usable": True, "ceiling_pp": 70.0},
-        {"analogue": "motion", "generator": "committed", "usable": False, "ceiling_pp": 90.0},
-        {"analogue": "motion", "generator": "candidate", "usable": True, "ceiling_pp": 95.0},
-        {"analogue": "temporal", "generator": "committed", "usable": False, "ceiling_pp": 50.0},
-        {"analogue": "epic_like", "generator": "committed", "usable": True, "ceiling_pp": 42.0},
+        {"analogue": "motion", "generator": "committed", "usable": True, "ceiling_pp": 70.0, "n_train": 600},
+        {"analogue": "motion", "generator": "committed", "usable": True, "ceiling_pp": 94.0, "n_train": 3000},
+        {"analogue": "motion", "generator": "committed", "usable": False, "ceiling_pp": 90.0, "n_train": 600},
+        {"analogue": "motion", "generator": "candidate", "usable": True, "ceiling_pp": 95.0, "n_train": 600},
+        {"analogue": "temporal", "generator": "committed", "usable": False, "ceiling_pp": 50.0, "n_train": 600},
+        {"analogue": "epic_like", "generator": "committed", "usable": True, "ceiling_pp": 42.0, "n_train": 960},
     ]).to_csv(table, index=False)
-    ceilings = calibrate.committed_ceilings("tiny", table)
-    assert ceilings == {"motion": 70.0}
-    assert calibrate.committed_ceilings("tiny", tmp_path / "absent.csv") == {}
-    assert calibrate.committed_ceilings("smoke", table) == {}  # measured on other clips
+    tiny = load_params().profiles["tiny"]
+    at_600 = calibrate.apply_overrides(tiny, {"data.eval_train": 600})
+    ceilings = calibrate.committed_ceilings(at_600, "tiny", table)
+    assert ceilings == {"motion": 70.0}   # the ceiling on as many labelled clips as the probes, not the higher one
+    at_3000 = calibrate.apply_overrides(tiny, {"data.eval_train": 3000})
+    assert calibrate.committed_ceilings(at_3000, "tiny", table) == {"motion": 94.0}
+    assert calibrate.committed_ceilings(at_600, "tiny", tmp_path / "absent.csv") == {}
+    assert calibrate.committed_ceilings(at_600, "smoke", table) == {}  # measured on other clips
     rows = pd.DataFrame(_rows("ref", [0.5] * 3, [0.3] * 3, gflop=6.0) + _rows("big", [0.5] * 3, [0.3] * 3, gflop=6.0)
                         + _rows("wide", [0.5] * 3, [0.3] * 3, gflop=14.0)
                         + _rows("narrow_predictor", [0.5] * 3, [0.3] * 3, gflop=4.0))
@@ -178,9 +186,11 @@ def test_choice_needs_three_analogues_and_a_real_saving_to_change_the_recipe():
 
 def test_equally_cheap_trials_are_ranked_by_their_share_of_the_headroom(tmp_path):
     table = tmp_path / "analogues.csv"
-    pd.DataFrame([{"analogue": t, "generator": "committed", "usable": True, "ceiling_pp": 80.0}
+    at_600 = calibrate.apply_overrides(load_params().profiles["tiny"], {"data.eval_train": 600})
+    pd.DataFrame([{"analogue": t, "generator": "committed", "usable": True, "ceiling_pp": 80.0,
+                   "n_train": at_600.data.train_clips(t)}
                   for t in ("appearance", "motion", "temporal", "synthetic_motion")]).to_csv(table, index=False)
-    ceilings = calibrate.committed_ceilings("tiny", table)
+    ceilings = calibrate.committed_ceilings(at_600, "tiny", table)
     low = _rows("reference", [0.5, 0.52, 0.51], [0.3, 0.31, 0.29], gflop=6.0)
     high = _rows("lr", [0.6, 0.62, 0.61], [0.3, 0.31, 0.29], gflop=6.0)
     overrides = {"reference": {}, "lr": {"train.lr": 2e-3}}

@@ -134,3 +134,21 @@ def test_generic_skip_images_switch_is_accepted_from_params(tmp_path):
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     with pytest.raises(ConfigError, match="terms.delta.skip_images must be true or false"):
         load_params(path)
+
+
+def test_eval_train_by_analogue_names_every_probed_analogue():
+    """One number for every analogue, or one per analogue; a missing or unknown analogue is refused by name."""
+    from jepa.config import DataCfg
+
+    tiny = load_params().profiles["tiny"].data
+    assert {t: tiny.train_clips(t) for t in ("appearance", "motion", "temporal", "synthetic_motion")} == \
+        {"appearance": 3000, "motion": 3000, "temporal": 600, "synthetic_motion": 160}
+    assert DataCfg(eval_train=50, eval_val=1).train_clips("temporal") == 50
+    with pytest.raises(ValueError, match=r"needs exactly \['appearance', 'motion', 'temporal'\].*got \['appearance', 'motion'\]"):
+        DataCfg(eval_train={"appearance": 10, "motion": 10}, eval_val=1)
+    with pytest.raises(ValueError, match="synthetic_motion"):
+        DataCfg(eval_train={"appearance": 1, "motion": 1, "temporal": 1, "synthetic_motion": 1}, eval_val=1)
+    with pytest.raises(ValueError):
+        DataCfg(eval_train={"appearance": 0, "motion": 1, "temporal": 1}, eval_val=1)
+    with pytest.raises(ValueError, match="eval_train must be positive"):
+        DataCfg(eval_train=0, eval_val=1)

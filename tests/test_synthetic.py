@@ -311,3 +311,23 @@ def test_action_clips_show_bright_actors_on_darker_scenes():
     moving = np.abs(np.diff(grey, axis=1)).mean(axis=(1, 2, 3))
     still = [i for i, c in enumerate(clips.class_names) if c == "still-then-still"]
     assert all(moving[i] < np.median(moving) for i in still)
+
+
+def test_eval_data_gives_each_analogue_its_own_training_budget(tmp_path):
+    """`data.eval_train` by analogue: each probe's training split has its own size, and the validation clips are
+    the same as with one budget for all."""
+    from jepa.config import load_params
+    from jepa.data import eval_data
+
+    smoke = load_params().profiles["smoke"]
+    by_task = smoke.model_copy(update={"data": smoke.data.model_copy(
+        update={"eval_train": {"appearance": 12, "motion": 20, "temporal": 8}})})
+    manifest = eval_data.build(by_task, tmp_path / "by_task")
+    assert {t: manifest[t]["train"] for t in ("appearance", "motion", "temporal")} == \
+        {"appearance": 12, "motion": 20, "temporal": 8}
+    eval_data.build(smoke, tmp_path / "one")   # eval_train 24 for every analogue
+    for task in ("appearance", "motion", "temporal"):
+        _, val = eval_data.load(tmp_path / "by_task", task)
+        _, val_one = eval_data.load(tmp_path / "one", task)
+        np.testing.assert_array_equal(val.videos, val_one.videos)
+        assert len(eval_data.load(tmp_path / "one", task)[0]) == smoke.data.eval_train

@@ -45,7 +45,8 @@ def build(profile: ProfileCfg, out_dir: str | Path, seed: int = 0) -> dict:
             n_train = d.synthetic_motion_split  # the paper's 160 training clips; validation = the rest
             splits = {"train": full.subset(slice(0, n_train)), "val": full.subset(slice(n_train, None))}
         else:
-            splits = {split: make_eval_set(task, getattr(d, f"eval_{split}"), seed + _SPLIT_SEED[split],
+            sizes = {"train": d.train_clips(task), "val": d.eval_val}
+            splits = {split: make_eval_set(task, sizes[split], seed + _SPLIT_SEED[split],
                                            frames=m.frames, size=m.img_size) for split in ("train", "val")}
         for split, clips in splits.items():
             clips.save(eval_set_file(out_dir, task, split))

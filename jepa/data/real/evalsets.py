@@ -99,7 +99,7 @@ def build_eval_sets(profile, out_dir: str | Path, seed: int = 0, cache_root: str
         index = read_index(dataset, Path(d.root) / dataset, splits=[train_split, val_split])
         names = class_names(index)
         sets, bad = {}, {}
-        for split, source_split, cap, offset in (("train", train_split, d.eval_train, 1_000),
+        for split, source_split, cap, offset in (("train", train_split, d.train_clips(task), 1_000),
                                                  ("val", val_split, d.eval_val, 2_000)):
             rows = subsample(index[index["split"] == source_split], cap, seed + offset)
             if rows.empty:
