@@ -1,11 +1,11 @@
 """Floors, pretrained baselines and supervised ceilings compared at one label budget (not a test).
 
 A share of the headroom, (baseline - higher floor) / (ceiling - higher floor), is a share only when the
-frozen probe and the supervised ceiling learn from the same labelled clips. The default's probes learn from
-the evaluation set's training split (600 clips; synthetic motion 160), while the ceilings of
-reports/analogues.csv were trained on 3,000 clips of the same generator. More labels lift a ceiling, so a
-share against a 3,000-clip ceiling understates the share at 600; and more labels lift the floors too, so a
-headroom measured between a 3,000-clip ceiling and 600-clip floors overstates what is learnable at either.
+frozen probe and the supervised ceiling learn from the same labelled clips. More labels lift a ceiling, so a
+share against a ceiling on more clips understates the share at the probes' budget; and more labels lift the
+floors too, so a headroom measured between a ceiling on many clips and floors on few overstates what is
+learnable at either. This is how each analogue's budget in the profile (`data.eval_train`) was chosen: the
+largest measured budget at which its ceiling clears the higher floor by the usable margin.
 
 `measure` probes the default's baseline encoders (both regimes: the pipeline's own runs, checked against
 their committed final loss), random-init encoders (3 seeds) and raw pixels exactly as the pipeline probes
@@ -122,7 +122,7 @@ def cost(tasks, budgets, runs_root: Path, repeats: int, epochs: list[int] | None
              "epochs": e, "median_s": round(float(np.median(v)), 2), "min_s": round(min(v), 2),
              "max_s": round(max(v), 2), "repeats": len(v), "threads": torch.get_num_threads()}
             for (t, n, e), v in times.items()]
-    df = with_ratio(pd.DataFrame(rows), base.data.eval_train, base.probe.epochs)  # NaN if that setting was not timed
+    df = with_ratio(pd.DataFrame(rows), base.data, base.probe.epochs)  # NaN if that setting was not timed
     out = OUT.with_name("label_budget_cost.csv")
     tmp = out.with_suffix(".tmp")
     df.to_csv(tmp, index=False)
@@ -130,9 +130,10 @@ def cost(tasks, budgets, runs_root: Path, repeats: int, epochs: list[int] | None
     print(df.to_string())
 
 
-def with_ratio(df: pd.DataFrame, n_train: int, epochs: int) -> pd.DataFrame:
-    """Each time over the same analogue's time at the pipeline's setting (`n_train` clips, `epochs` epochs)."""
-    ref = df[(df.n_train == n_train) & (df.epochs == epochs)].set_index("set").median_s
+def with_ratio(df: pd.DataFrame, data, epochs: int) -> pd.DataFrame:
+    """Each time over the same analogue's time at the pipeline's setting (the profile's `data` training clips
+    of that analogue, `epochs` epochs)."""
+    ref = df[(df.n_train == df.set.map(data.train_clips)) & (df.epochs == epochs)].set_index("set").median_s
     return df.assign(ratio_to_pipeline=(df.median_s / df.set.map(ref)).round(2))
 
 
@@ -181,6 +182,11 @@ def summary() -> pd.DataFrame:
                                          kind="stable").reset_index(drop=True)
 
 
+def _budgets(profile) -> str:
+    """The profile's probe budgets in words: 'appearance 3,000, motion 3,000, temporal 600'."""
+    return ", ".join(f"{t} {profile.data.train_clips(t):,}" for t in TASKS)
+
+
 def report() -> None:
     _, profile = profile_cfg("tiny")
     df = summary()
@@ -214,20 +220,25 @@ def report() -> None:
              "± the 95% Student-t half-width over seeds. Usable: ceiling >= higher floor + "
              f"{ceiling.USABLE_MARGIN_PP:.0f} pp; share = 100 x (baseline - higher floor) / headroom, on usable rows; "
              "clears random init: the baseline's 95% interval lies wholly above the random-init floor's. The pipeline "
-             f"probes with {profile.data.eval_train} clips; `reports/analogues.csv` sets those probes against ceilings "
-             "trained on more. "
+             f"probes with {_budgets(profile)} labelled clips, each analogue's largest usable budget here (temporal order: "
+             "none usable, so it keeps the smallest). "
              "Rows: `label_budget.csv`; this table: `label_budget_summary.csv`; produced by `benchmarks/label_budget.py`.",
              "", to_markdown(table), ""]
     cost_csv = OUT.with_name("label_budget_cost.csv")
     if cost_csv.exists():
-        c = pd.read_csv(cost_csv)
+        # ratios over today's pipeline setting (the timings themselves do not depend on it)
+        c = with_ratio(pd.read_csv(cost_csv).drop(columns="ratio_to_pipeline", errors="ignore"), profile.data,
+                       profile.probe.epochs)
+        tmp = cost_csv.with_suffix(".tmp")
+        c.to_csv(tmp, index=False)
+        tmp.replace(cost_csv)
         lines += ["## What a budget costs a probe stage", "",
                   "Seconds for one encoder's probe of one analogue (feature extraction and the profile's "
                   f"{int(c.probe_seeds.iloc[0])} probe seeds), median of "
                   f"{int(c.repeats.iloc[0])} alternating repeats on {int(c.threads.iloc[0])} threads "
                   "(`label_budget_cost.csv`, `benchmarks/label_budget.py cost`); a probe stage scores every "
                   "analogue, once per encoder; ratio_to_pipeline: over the pipeline's setting "
-                  f"({profile.data.eval_train} clips, {profile.probe.epochs} epochs).", "",
+                  f"({_budgets(profile)} clips, {profile.probe.epochs} epochs).", "",
                   to_markdown(c[["set", "n_train", "probe", "epochs", "median_s", "min_s", "max_s", "ratio_to_pipeline"]]), ""]
     write_text(OUT.with_name("label_budget.md"), "\n".join(lines))
     print(table.to_string())

@@ -63,6 +63,7 @@ def build(params: Params, profile: str | None = None) -> dict:
     write_text(reports / "claims.csv", claims.to_csv(index=False))
     write_text(reports / "floors.csv", floors.to_csv(index=False))
     departures = [f"**Recipe departure.** {d}" for d in recipe_departures(params.profiles[profile])]
+    departures += [f"**Instrument.** {n}" for n in instrument_notes()]
     departures += [""] if departures else []
     write_text(reports / "claims.md", _claims_markdown(claims, floors, profile, seeds, count, structural,
                                                        departures))
@@ -204,6 +205,22 @@ def recipe_departures(profile_cfg) -> list[str]:
                    "because without it no recipe beat its random-init floor on this profile; so each effect here is "
                    "an objective's effect on top of V-JEPA + this regulariser.")
     return out
+
+
+def instrument_notes() -> list[str]:
+    """One line per analogue that is not a usable instrument at the pipeline's label budget (reports/analogues.csv,
+    column `instrument`, written by benchmarks/analogues.py): its rows stand, but with no ceiling to read them by."""
+    path = paths.analogues_table()
+    if not path.exists():
+        return []
+    table = pd.read_csv(path)
+    if "instrument" not in table:
+        return []
+    status = table[table.instrument.fillna("").str.len() > 0].groupby("analogue", sort=False).first()
+    return [f"The {task} analogue (for {row.benchmark}, {int(row.n_train):,} labelled clips) is not a usable "
+            f"instrument: {row.instrument.split(' (')[0]} ([analogues.md](analogues.md)). Its rows compare variants "
+            "on what the frozen probe reads, beside the floors, without a supervised ceiling above them."
+            for task, row in status.iterrows() if row.instrument != "usable"]
 
 
 RESEARCH_QUESTIONS = ("rq1", "rq2")

@@ -8,7 +8,7 @@ CITATION = re.compile(r'docs/method\.md[,:]?\s*\(?"([^"]+)"')
 
 
 def _headings(text: str) -> set[str]:
-    return {line.lstrip("#").strip() for line in text.splitlines() if line.startswith("## ")}
+    return {line.lstrip("#").strip() for line in text.splitlines() if line.startswith(("## ", "### "))}
 
 
 def test_every_variant_of_params_is_documented(repo_root):

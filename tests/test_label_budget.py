@@ -77,3 +77,35 @@ def test_shares_need_both_floors_and_a_usable_matched_ceiling(label_budget, tmp_
     assert high.beats_random_init_mixed  # 77.5 +- 6.2 lies wholly above 65 +- 2.5
     no_pixels = df.loc[("appearance", 600)]  # one floor and no ceiling: nothing to share
     assert np.isnan(no_pixels.get("headroom_pp", np.nan)) and np.isnan(no_pixels.get("share_single_pct", np.nan))
+
+
+def test_instrument_status_judges_each_analogue_at_the_pipelines_budget(label_budget, tmp_path, monkeypatch):
+    """Usable only where a ceiling on the probes' own clips clears the floors; usable at another budget is said so;
+    usable at none is retired, with the gap at each budget; the claims report names what is not usable."""
+    import analogues
+
+    from jepa import paths, report
+
+    def row(task, n, ceil, floor, usable, probe_n, generator="committed"):
+        return dict(analogue=task, benchmark=f"{task}_bench", generator=generator, n_train=n, probe_n_train=probe_n,
+                    ceiling_pp=ceil, pixels_pp=floor, random_init_pp=floor - 5, headroom_pp=ceil - floor, usable=usable)
+
+    df = pd.DataFrame([
+        row("appearance", 600, 33.0, 18.0, False, 3000), row("appearance", 3000, 43.0, 20.0, True, 3000),
+        row("motion", 600, 60.0, 31.0, True, 600), row("motion", 3000, 94.0, 64.0, True, 600),
+        row("motion", 3000, 99.0, 40.0, True, np.nan, generator="candidate"),
+        row("temporal", 600, 77.0, 73.0, False, 3000), row("temporal", 3000, 96.0, 94.0, False, 3000)])
+    status = analogues.instrument_status(df)
+    assert status[0] == "" and status[1] == "usable"          # the 600-clip row is not the pipeline's budget
+    assert status[2] == "usable" and status[3] == "" and status[4] == ""
+    df.loc[2, "usable"] = False                                # motion usable at 3,000 clips only
+    assert analogues.instrument_status(df)[2].startswith("not usable at this budget, usable at 3000 clips")
+    assert status[6].startswith("retired: no ceiling clears the higher floor by 20 pp")
+    assert "600 clips: ceiling 77.0 vs higher floor 73.0 (+4.0 pp)" in status[6]
+    assert status[5] == ""                                     # the retired status sits on the budget's own row
+
+    table = tmp_path / "analogues.csv"
+    df.assign(instrument=status).to_csv(table, index=False)
+    monkeypatch.setattr(paths, "analogues_table", lambda: table)
+    notes = report.instrument_notes()
+    assert len(notes) == 1 and notes[0].startswith("The temporal analogue (for temporal_bench, 3,000 labelled clips)")
