@@ -108,7 +108,7 @@ def run_ceilings(tasks, seeds, cfg: ceiling.CeilingCfg, n_train: int | None = No
                 row = {"set": task, "seed": seed, "data": fingerprint(val), **{k: r[k] for k in (
                     "probe", "val_acc", "train_acc", "final_loss", "n_train", "n_val")}}
             row |= {"steps": cfg.steps, "batch_size": cfg.batch_size, "lr": cfg.lr, "head_only_steps": cfg.head_only_steps,
-                    "encoder_lr_scale": cfg.encoder_lr_scale, "standardize": cfg.standardize, "profile": name,
+                    "encoder_lr_scale": cfg.encoder_lr_scale, "standardize": cfg.standardize, "augment": cfg.augment, "profile": name,
                     "embed_dim": profile.model.embed_dim, "minutes": round((time.time() - t0) / 60, 2)}
             print(row, flush=True)
             rows.append(row)
@@ -232,7 +232,7 @@ def profile_ceilings(ceilings: pd.DataFrame, embed_dim: int) -> pd.DataFrame:
     """Ceiling rows of the profile's encoder width (others: calibration trials'), with the recipe columns that
     older rows lack filled with the recipe they ran (no LP-FT, the head on layer-normed tokens)."""
     ceilings = ceilings.copy()
-    for col, default in (("head_only_steps", 0), ("encoder_lr_scale", 1.0), ("standardize", False),
+    for col, default in (("head_only_steps", 0), ("encoder_lr_scale", 1.0), ("standardize", False), ("augment", "none"),
                          ("embed_dim", embed_dim)):
         ceilings[col] = ceilings[col].fillna(default) if col in ceilings else default
     return ceilings[ceilings.embed_dim == embed_dim]
@@ -264,7 +264,7 @@ def build_report() -> None:
             committed = committed.iloc[0:0]
         committed_n_train = manifest["sets"][task]["train"]  # the labelled clips the committed probes learned from
         for (data, *_), ceil in ceilings[ceilings.set == task].groupby(
-                ["data", "n_train", "steps", "lr", "head_only_steps", "encoder_lr_scale", "standardize"], sort=False):
+                ["data", "n_train", "steps", "lr", "head_only_steps", "encoder_lr_scale", "standardize", "augment"], sort=False):
             is_current = data == current
             n_train = int(ceil.n_train.iloc[0])
             # floors of a candidate design, measured here: only beside a ceiling on as many labelled clips
@@ -314,6 +314,8 @@ def build_report() -> None:
             recipe = []
             if bool(ceil.standardize.iloc[0]):
                 recipe.append("head on z-scored channels as the probes")
+            if ceil.augment.iloc[0] != "none":
+                recipe.append(f"training clips augmented: {ceil.augment.iloc[0]}")
             if int(ceil.head_only_steps.iloc[0]):
                 recipe.append(f"LP-FT: {int(ceil.head_only_steps.iloc[0])} head-only steps, encoder lr x{float(ceil.encoder_lr_scale.iloc[0]):g}")
             row["note"] = (retired[1] if retired else CANDIDATE_NOTES.get(data, NOTES.get((task, generator), ""))) + (
@@ -416,6 +418,8 @@ def _recipe(ceil) -> str:
     parts = ["z" if bool(ceil.standardize) else "e2e"]
     if int(ceil.head_only_steps):
         parts.append(f"LP-FT {int(ceil.head_only_steps)}" + ("" if float(ceil.encoder_lr_scale) == 0.1 else f" x{float(ceil.encoder_lr_scale):g}"))
+    if getattr(ceil, "augment", "none") != "none":
+        parts.append(str(ceil.augment))
     return ", ".join(parts)
 
 
@@ -436,7 +440,9 @@ def _markdown(df: pd.DataFrame, path: Path, profile) -> None:
              "share_REGIME_pct = 100 x (pretrained baseline - higher floor) / headroom, on usable rows: the part of what the architecture can "
              "learn that pretraining captures (negative: below a floor). ceiling_recipe: `e2e` = encoder and head trained together "
              "from the start on the layer-normed tokens; `z` = the head reads every channel z-scored, as the frozen probes read "
-             "them; `LP-FT N` = N head-only steps on the frozen encoder first, then the encoder at 0.1x the head's lr. "
+             "them; `LP-FT N` = N head-only steps on the frozen encoder first, then the encoder at 0.1x the head's lr; "
+             "`roll` / `isometry` = each training clip circularly shifted (and rotated by a multiple of 90 degrees and "
+             "flipped) at random, label-preserving on the wrapped canvases. "
              "`n_train`: the labelled clips the row's ceiling, floors and baselines all learned from: a share compares "
              "one label budget. At the pipeline's own budget (`probe_n_train` in the CSV; "
              + ", ".join(f"{t.replace('_', ' ')} {profile.data.train_clips(t):,}" for t in BENCHMARKS)
@@ -665,6 +671,8 @@ def main() -> None:
     c.add_argument("--encoder-lr-scale", type=float, default=1.0)
     c.add_argument("--standardize", action=argparse.BooleanOptionalAction, default=True,
                    help="z-score token channels before the head, as the probes do (the default)")
+    c.add_argument("--augment", choices=["none", "roll", "isometry"], default="none",
+                   help="label-preserving augmentation of the training clips (jepa.ceiling.CeilingCfg)")
     c.add_argument("--embed-dim", type=int, default=None,
                    help="encoder width, if not the profile's (a calibration trial's wider encoder; kept out of the report)")
     f = sub.add_parser("floors")
@@ -689,7 +697,8 @@ def main() -> None:
     if args.cmd == "ceilings":
         run_ceilings(args.tasks, args.seeds, ceiling.CeilingCfg(steps=args.steps, lr=args.lr, head_only_steps=args.head_only_steps,
                                                                 encoder_lr_scale=args.encoder_lr_scale,
-                                                                standardize=args.standardize), args.n_train, args.embed_dim)
+                                                                standardize=args.standardize, augment=args.augment),
+                     args.n_train, args.embed_dim)
     elif args.cmd == "protocols":
         run_protocols(args.kinds, args.steps, args.which)
     elif args.cmd == "candidate":

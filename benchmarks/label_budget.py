@@ -144,7 +144,7 @@ def matched_ceiling(ceilings: pd.DataFrame, task: str, data: str, n_train: int, 
     c = c[(c.set == task) & (c.data == data) & (c.n_train == n_train)]
     if c.empty:
         return None
-    recipe = ["steps", "lr", "head_only_steps", "encoder_lr_scale", "standardize"]
+    recipe = ["steps", "lr", "head_only_steps", "encoder_lr_scale", "standardize", "augment"]
     groups = c.groupby(recipe).val_acc.agg(["mean", "count", list])
     best = groups[groups["count"] == groups["count"].max()]["mean"].idxmax()
     mean, half, n = analogues._ci(groups.loc[best, "list"])

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Literal
 
 import numpy as np
 import torch
@@ -52,6 +53,11 @@ class CeilingCfg:
     head_only_steps: int = 0
     encoder_lr_scale: float = 1.0
     standardize: bool = True  # z-score each token channel (batch statistics) before the head, as the frozen probes do
+    # Label-preserving augmentation of each training clip (`augment`): `roll` = a random circular shift of every
+    # frame alike (the synthetic canvases wrap, so a shifted clip is another clip of the generator); `isometry` =
+    # that plus a random rotation by a multiple of 90 degrees and a random flip, for sets whose label does not
+    # depend on orientation (temporal order: whether a comet's head leads or trails its motion).
+    augment: Literal["none", "roll", "isometry"] = "none"
 
 
 class Supervised(nn.Module):
@@ -72,6 +78,21 @@ class Supervised(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.tokens(x))
+
+
+def augment_clips(clips: np.ndarray, kind: str, rng: np.random.Generator) -> np.ndarray:
+    """(N, T, H, W, C) uint8 clips, each shifted (and, for `isometry`, rotated and flipped) by its own draw, the
+    same for all of its frames."""
+    if kind == "none":
+        return clips
+    out = np.empty_like(clips)
+    for i, clip in enumerate(clips):
+        clip = np.roll(clip, tuple(rng.integers(0, clip.shape[1:3])), axis=(1, 2))
+        if kind == "isometry":
+            clip = np.rot90(clip, k=int(rng.integers(4)), axes=(1, 2))
+            clip = clip[:, :, ::-1] if rng.integers(2) else clip
+        out[i] = clip
+    return out
 
 
 def _lr_factor(step: int, cfg: CeilingCfg) -> float:
@@ -98,7 +119,7 @@ def train_supervised(videos: np.ndarray, labels: np.ndarray, num_classes: int, m
         for g, lr, is_encoder in zip(opt.param_groups, peak, (True, False)):
             g["lr"] = 0.0 if head_only and is_encoder else lr * _lr_factor(step, cfg)
         idx = gen.choice(len(labels), size=min(cfg.batch_size, len(labels)), replace=False)
-        x = to_model_input(videos[idx])
+        x = to_model_input(augment_clips(videos[idx], cfg.augment, gen))
         if head_only:
             with torch.no_grad():
                 tokens = model.tokens(x)

@@ -77,3 +77,24 @@ def test_standardized_head_reads_channels_z_scored_like_the_frozen_probes():
     assert torch.allclose(tokens.var(0, unbiased=False), torch.ones(m.embed_dim), atol=1e-3)
     plain = ceiling.Supervised(m, "attentive", 2, 2).train().tokens(x).reshape(-1, m.embed_dim)
     assert not torch.allclose(plain.var(0, unbiased=False), torch.ones(m.embed_dim), atol=1e-2)
+
+
+def test_augmentation_moves_every_frame_of_a_clip_alike_and_keeps_the_arrow_of_time():
+    """`roll` shifts each clip's frames by one shared offset on the wrapped canvas; `isometry` also rotates and flips
+    them alike; neither reorders frames, so a clip and its reversal stay reversals of each other."""
+    from jepa.ceiling import augment_clips
+
+    rng = np.random.default_rng(0)
+    clips = rng.integers(0, 256, size=(6, 4, 8, 8, 3), dtype=np.uint8)
+    assert augment_clips(clips, "none", rng) is clips
+    for kind in ("roll", "isometry"):
+        out = augment_clips(clips, kind, np.random.default_rng(1))
+        assert out.shape == clips.shape and not np.array_equal(out, clips)
+        again = augment_clips(clips, kind, np.random.default_rng(1))
+        np.testing.assert_array_equal(out, again)                          # the draw decides, nothing else
+        reversed_out = augment_clips(clips[:, ::-1], kind, np.random.default_rng(1))
+        np.testing.assert_array_equal(reversed_out, out[:, ::-1])          # frame order untouched
+        for clip, moved in zip(clips, out):                                 # one spatial map for all frames
+            maps = [(c, k) for c in (clip, clip[:, :, ::-1]) for k in range(4)] if kind == "isometry" else [(clip, 0)]
+            assert any(np.array_equal(moved, np.roll(np.rot90(c, k, axes=(1, 2)), (dy, dx), axis=(1, 2)))
+                       for c, k in maps for dy in range(8) for dx in range(8))
