@@ -375,8 +375,9 @@ def build_report() -> None:
 
 def instrument_status(df: pd.DataFrame) -> pd.Series:
     """Per row of the committed generator at the pipeline's label budget: `usable` when some ceiling on those
-    clips clears the higher floor by the margin, else `retired` with the best gap measured at each budget
-    (an analogue is an instrument only where probe and ceiling learn from the same labelled clips)."""
+    clips clears the higher floor by the margin; `not usable at this budget` when one does at another budget only;
+    else `retired`; with the best gap measured at each budget (an analogue is an instrument only where probe and
+    ceiling learn from the same labelled clips)."""
     out = pd.Series("", index=df.index, dtype=object)
     committed = df[df.generator == "committed"]
     for task, g in committed.groupby("analogue", sort=False):
@@ -400,9 +401,8 @@ def _instruments(df: pd.DataFrame) -> pd.DataFrame:
     the best ceiling on those clips with the shares it gives."""
     rows = []
     for task, g in df[df.instrument != ""].groupby("analogue", sort=False):
-        best = g.loc[g.ceiling_pp.idxmax()] if (g.usable == True).any() else None  # noqa: E712
-        if best is not None:
-            best = g[g.usable == True].loc[g[g.usable == True].ceiling_pp.idxmax()]  # noqa: E712
+        usable = g[g.usable == True]  # noqa: E712
+        best = usable.loc[usable.ceiling_pp.idxmax()] if len(usable) else None
         rows.append({"analogue": task, "labelled clips": int(g.n_train.iloc[0]),
                      "status": g.instrument.iloc[0],
                      "ceiling": "n/a" if best is None else f"{best.ceiling_pp:.1f} ± {best.ceiling_ci95:.1f}",
