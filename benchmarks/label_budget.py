@@ -220,8 +220,7 @@ def report() -> None:
              "± the 95% Student-t half-width over seeds. Usable: ceiling >= higher floor + "
              f"{ceiling.USABLE_MARGIN_PP:.0f} pp; share = 100 x (baseline - higher floor) / headroom, on usable rows; "
              "clears random init: the baseline's 95% interval lies wholly above the random-init floor's. The pipeline "
-             f"probes with {_budgets(profile)} labelled clips, each analogue's largest usable budget here (temporal order: "
-             "none usable, so it keeps the smallest). "
+             f"probes with {_budgets(profile)} labelled clips, each analogue's largest usable budget here. "
              "Rows: `label_budget.csv`; this table: `label_budget_summary.csv`; produced by `benchmarks/label_budget.py`.",
              "", to_markdown(table), ""]
     cost_csv = OUT.with_name("label_budget_cost.csv")
