@@ -23,8 +23,12 @@ def random_stream(cfg, image_every: int = 0):
     return fn
 
 
+PIPELINE_INPUTS_IN_REPORTS = ("reports/analogues.csv",)
+
+
 def copy_repository(dest, edit_params=None):
-    """A throw-away git copy of the repository at `dest` (reports/ left out, so every stage runs cold).
+    """A throw-away git copy of the repository at `dest` (reports/ left out, so every stage runs cold, but for the
+    committed inputs a stage reads there: the analogues table, which benchmarks/analogues.py writes).
 
     `edit_params(params)` changes the parsed params.yaml in place before the first commit (the random-init
     floors' seeds in dvc.yaml then follow its run.seeds); the copy is what a fresh clone holds, so
@@ -41,7 +45,7 @@ def copy_repository(dest, edit_params=None):
     files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=repo,
                            capture_output=True, text=True, check=True).stdout.split()
     for f in files:
-        if (repo / f).is_file() and not f.startswith("reports/"):
+        if (repo / f).is_file() and (not f.startswith("reports/") or f in PIPELINE_INPUTS_IN_REPORTS):
             (dest / f).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(repo / f, dest / f)
     if edit_params is not None:
